@@ -1,0 +1,75 @@
+import { GpuError } from './errors.ts';
+import { checkAttentionArgs } from './formats/ragged.ts';
+import { acquireDevice } from './gpu/device.ts';
+import { RaggedAttentionKernel } from './gpu/ragged-attention.ts';
+import { referenceAttention } from './reference/attention.ts';
+import type { AttentionArgs, AttentionResult } from './types.ts';
+
+export type Backend = 'webgpu' | 'cpu';
+
+export interface EngineOptions {
+  /** Default `'webgpu'`; creating it fails with a GpuError when no GPU is available. */
+  backend?: Backend;
+  /** Use this device instead of requesting one (the engine will not destroy it). */
+  device?: GPUDevice;
+  /** The WebGPU entry point; defaults to `navigator.gpu`. In Node: `create()` from the `webgpu` package. */
+  gpu?: GPU;
+}
+
+export interface Engine {
+  readonly backend: Backend;
+  /** Which hardware runs the kernels, in words. */
+  readonly description: string;
+  /** Whether `run` reports GPU time from timestamp queries (else CPU wall time). */
+  readonly hasTimestamps: boolean;
+  run(args: AttentionArgs): Promise<AttentionResult>;
+  /** Set once the GPU device is lost; every later `run` rejects with this reason. */
+  readonly lostReason: string | undefined;
+  destroy(): void;
+}
+
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const backend = options.backend ?? 'webgpu';
+  if (backend === 'cpu') return cpuEngine();
+  if (backend !== 'webgpu') throw new GpuError(`unknown backend ${String(backend)}; use 'webgpu' or 'cpu'`);
+  const acquired = options.device
+    ? { device: options.device, adapterName: options.device.label || 'provided device', hasTimestamps: options.device.features.has('timestamp-query') }
+    : await acquireDevice(options.gpu);
+  const { device } = acquired;
+  let lostReason: string | undefined;
+  device.lost.then((info) => {
+    lostReason = info.message || info.reason || 'unknown reason';
+  });
+  const ragged = new RaggedAttentionKernel(device, acquired.hasTimestamps);
+  return {
+    backend,
+    description: acquired.adapterName,
+    hasTimestamps: acquired.hasTimestamps,
+    get lostReason() {
+      return lostReason;
+    },
+    async run(args) {
+      const shape = checkAttentionArgs(args);
+      if (lostReason !== undefined) throw new GpuError(`the GPU device was lost (${lostReason}); create a new engine`);
+      return ragged.run(shape, args);
+    },
+    destroy() {
+      if (!options.device) device.destroy();
+    },
+  };
+}
+
+function cpuEngine(): Engine {
+  return {
+    backend: 'cpu',
+    description: 'CPU reference (float64 accumulation)',
+    hasTimestamps: false,
+    lostReason: undefined,
+    async run(args) {
+      const started = performance.now();
+      const result = referenceAttention(args);
+      return { ...result, timing: { ms: performance.now() - started, source: 'cpu' } };
+    },
+    destroy() {},
+  };
+}

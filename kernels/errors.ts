@@ -1,0 +1,18 @@
+/** A bad argument to the public API. `argument` names what to fix; nothing has been changed. */
+export class AttentionInputError extends Error {
+  constructor(
+    readonly argument: string,
+    message: string,
+  ) {
+    super(`${argument}: ${message}`);
+    this.name = 'AttentionInputError';
+  }
+}
+
+/** The GPU could not do the work (device lost, validation error, missing feature). */
+export class GpuError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GpuError';
+  }
+}

@@ -1,0 +1,9 @@
+/** The public API of the engine. Tests, lessons and the playground import only from here. */
+export { createEngine, type Backend, type Engine, type EngineOptions } from './engine.ts';
+export { referenceAttention, referenceWeights } from './reference/attention.ts';
+export { checkAttentionArgs, causalVisible, type BatchShape } from './formats/ragged.ts';
+export { AttentionInputError, GpuError } from './errors.ts';
+export { raggedKernelSource, RAGGED_TILES } from './gpu/ragged-attention.ts';
+export * from './types.ts';
+export { randomBatch, seededRandom, type RandomBatchSpec } from './formats/random.ts';
+export { compareArrays, type Comparison } from './reference/compare.ts';

@@ -1,0 +1,49 @@
+/** Shapes and values shared by every backend. Layouts follow FlashInfer (see formats/README.md). */
+
+export const SUPPORTED_HEAD_DIMS = [64, 128] as const;
+export type HeadDim = (typeof SUPPORTED_HEAD_DIMS)[number];
+
+export type IndexArray = Uint32Array | Int32Array | readonly number[];
+
+/** Keys and values packed request after request: `k[kvIndptr[b] .. kvIndptr[b+1]]` is request b. */
+export interface RaggedKv {
+  kind: 'ragged';
+  /** `[totalKv, numKvHeads, headDim]`, row-major. */
+  k: Float32Array;
+  /** `[totalKv, numKvHeads, headDim]`, row-major. */
+  v: Float32Array;
+  /** `batchSize + 1` offsets into the token dimension of `k` and `v`. */
+  kvIndptr: IndexArray;
+}
+
+export type KvLayout = RaggedKv;
+
+export interface AttentionArgs {
+  /** `[totalQo, numQoHeads, headDim]`, row-major. */
+  q: Float32Array;
+  /** `batchSize + 1` offsets into the token dimension of `q`. */
+  qoIndptr: IndexArray;
+  kv: KvLayout;
+  numQoHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  /** Bottom-right aligned: query `i` of a request sees key `j` when `j <= i + kvLen - qoLen`. */
+  causal?: boolean;
+  /** Multiplies `q·k`; defaults to `1/sqrt(headDim)`. */
+  smScale?: number;
+}
+
+export interface AttentionResult {
+  /** `[totalQo, numQoHeads, headDim]`. A row with no visible key is all zeros. */
+  o: Float32Array;
+  /** `[totalQo, numQoHeads]`, natural log of the softmax denominator; `-Infinity` when no key is visible. */
+  lse: Float32Array;
+  timing?: Timing;
+}
+
+export interface Timing {
+  /** Milliseconds of GPU execution. */
+  ms: number;
+  /** `timestamp`: GPU timestamp queries around the pass; `wall`: submit to completion on the CPU clock. */
+  source: 'timestamp' | 'wall' | 'cpu';
+}
