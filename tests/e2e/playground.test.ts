@@ -1,0 +1,40 @@
+import { expect, test } from '@playwright/test';
+
+/** The page's own tolerance for fp32 against the float64 reference (tests/gpu/tolerance.ts). */
+const TOLERANCE = 1e-5;
+
+test('runs attention on WebGPU (SwiftShader) and matches the CPU reference', async ({ page }) => {
+  await page.goto('/playground');
+  await expect(page.getByTestId('status')).toContainText('Running on your GPU');
+  await page.getByRole('button', { name: 'Decode, GQA 8:2' }).click();
+  await page.getByRole('button', { name: 'Run attention' }).click();
+  await expect(page.getByTestId('backend')).toHaveText('webgpu');
+  const error = Number(await page.getByTestId('max-error').getAttribute('data-value'));
+  expect(error).toBeGreaterThanOrEqual(0);
+  expect(error).toBeLessThanOrEqual(TOLERANCE);
+  await expect(page.getByTestId('max-error')).toContainText(`within ${TOLERANCE}`);
+  await expect(page.getByTestId('timing')).toContainText(/\d+\.\d{3} ms/);
+  await expect(page.getByRole('figure')).toContainText('Attention weights, request 0, head 0');
+});
+
+test('reports a bad shape in words and keeps the form usable', async ({ page }) => {
+  await page.goto('/playground');
+  await expect(page.getByTestId('status')).toContainText('Running on your GPU');
+  await page.getByLabel('KV lengths per request').fill('128');
+  await expect(page.getByRole('alert')).toHaveText('query lengths list 2 requests but KV lengths list 1');
+  await expect(page.getByRole('button', { name: 'Run attention' })).toBeDisabled();
+  await page.getByLabel('KV lengths per request').fill('128, 96');
+  await expect(page.getByRole('button', { name: 'Run attention' })).toBeEnabled();
+});
+
+test('without WebGPU it shows a banner and runs the CPU reference', async ({ page }) => {
+  await page.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+  });
+  await page.goto('/playground');
+  await expect(page.getByTestId('no-webgpu-banner')).toContainText('No WebGPU here');
+  await page.getByRole('button', { name: 'Run attention' }).click();
+  await expect(page.getByTestId('backend')).toHaveText('cpu');
+  await expect(page.getByTestId('max-error')).toHaveAttribute('data-value', '0');
+  await expect(page.getByTestId('timing')).toContainText('CPU reference wall clock');
+});
