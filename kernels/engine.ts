@@ -1,7 +1,7 @@
 import { GpuError } from './errors.ts';
 import { checkAttentionArgs } from './formats/ragged.ts';
 import { acquireDevice } from './gpu/device.ts';
-import { RaggedAttentionKernel } from './gpu/ragged-attention.ts';
+import { RaggedAttentionKernel, type PipelineStats } from './gpu/ragged-attention.ts';
 import { referenceAttention } from './reference/attention.ts';
 import type { AttentionArgs, AttentionResult } from './types.ts';
 
@@ -23,6 +23,8 @@ export interface Engine {
   /** Whether `run` reports GPU time from timestamp queries (else CPU wall time). */
   readonly hasTimestamps: boolean;
   run(args: AttentionArgs): Promise<AttentionResult>;
+  /** Pipeline cache counters (WebGPU only). */
+  readonly pipelineStats?: PipelineStats;
   /** Set once the GPU device is lost; every later `run` rejects with this reason. */
   readonly lostReason: string | undefined;
   destroy(): void;
@@ -45,6 +47,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     backend,
     description: acquired.adapterName,
     hasTimestamps: acquired.hasTimestamps,
+    pipelineStats: ragged.stats,
     get lostReason() {
       return lostReason;
     },

@@ -1,3 +1,5 @@
+import type { Diagnostic } from './variant/diagnostics.ts';
+
 /** A bad argument to the public API. `argument` names what to fix; nothing has been changed. */
 export class AttentionInputError extends Error {
   constructor(
@@ -14,5 +16,13 @@ export class GpuError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'GpuError';
+  }
+}
+
+/** The GPU compiler rejected code generated from a variant; the diagnostics point at the learner's lines. */
+export class VariantGpuError extends GpuError {
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(diagnostics.map((d) => `line ${d.line}: ${d.message}`).join('\n'));
+    this.name = 'VariantGpuError';
   }
 }

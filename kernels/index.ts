@@ -2,8 +2,10 @@
 export { createEngine, type Backend, type Engine, type EngineOptions } from './engine.ts';
 export { referenceAttention, referenceWeights } from './reference/attention.ts';
 export { checkAttentionArgs, causalVisible, type BatchShape } from './formats/ragged.ts';
-export { AttentionInputError, GpuError } from './errors.ts';
-export { raggedKernelSource, RAGGED_TILES } from './gpu/ragged-attention.ts';
+export { AttentionInputError, GpuError, VariantGpuError } from './errors.ts';
+export { plainAttention, raggedKernelSource, RAGGED_TILES, type PipelineStats } from './gpu/ragged-attention.ts';
+export { compileVariant, type CompiledVariant, type CompileResult, type JsHooks, type RangeReport } from './variant/compile.ts';
+export { formatDiagnostic, type Diagnostic } from './variant/diagnostics.ts';
 export * from './types.ts';
 export { randomBatch, seededRandom, type RandomBatchSpec } from './formats/random.ts';
 export { compareArrays, type Comparison } from './reference/compare.ts';

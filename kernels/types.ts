@@ -1,5 +1,7 @@
 /** Shapes and values shared by every backend. Layouts follow FlashInfer (see formats/README.md). */
 
+import type { CompiledVariant, RangeReport } from './variant/compile.ts';
+
 export const SUPPORTED_HEAD_DIMS = [64, 128] as const;
 export type HeadDim = (typeof SUPPORTED_HEAD_DIMS)[number];
 
@@ -29,9 +31,17 @@ export interface AttentionArgs {
   headDim: number;
   /** Bottom-right aligned: query `i` of a request sees key `j` when `j <= i + kvLen - qoLen`. */
   causal?: boolean;
-  /** Multiplies `q·k`; defaults to `1/sqrt(headDim)`. */
+  /** Multiplies `q·k`; defaults to the variant's `smScale`, else `1/sqrt(headDim)`. */
   smScale?: number;
+  /** A compiled attention variant (`compileVariant`); none means plain softmax attention. */
+  variant?: CompiledVariant;
+  /** Values for the variant's vars; missing ones take the variant's defaults. */
+  vars?: Record<string, number>;
+  /** Data for every tensor the variant declares, typed as declared. */
+  tensors?: Record<string, TensorData>;
 }
+
+export type TensorData = Float32Array | Int32Array | Uint32Array;
 
 export interface AttentionResult {
   /** `[totalQo, numQoHeads, headDim]`. A row with no visible key is all zeros. */
@@ -39,6 +49,8 @@ export interface AttentionResult {
   /** `[totalQo, numQoHeads]`, natural log of the softmax denominator; `-Infinity` when no key is visible. */
   lse: Float32Array;
   timing?: Timing;
+  /** CPU runs only: hook reads outside a tensor or vector (the GPU clamps the same reads). */
+  rangeReports?: RangeReport[];
 }
 
 export interface Timing {

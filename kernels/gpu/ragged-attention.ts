@@ -1,10 +1,13 @@
 import raggedTemplate from '../wgsl/attention_ragged.wgsl?raw';
-import { AttentionInputError, GpuError } from '../errors.ts';
+import { AttentionInputError, GpuError, VariantGpuError } from '../errors.ts';
 import { queryTiles, type BatchShape } from '../formats/ragged.ts';
 import type { AttentionArgs, AttentionResult, HeadDim } from '../types.ts';
+import { compileVariant, type CompiledVariant } from '../variant/compile.ts';
+import { hookParamFields } from '../variant/emit-wgsl.ts';
+import { resolveVariantInputs, type VariantInputs } from '../variant/inputs.ts';
+import { kernelSource, mapToSourceLine } from '../variant/kernel-source.ts';
 import { outputBuffer, readFloat32, stagingCopy, storageBuffer } from './buffers.ts';
 import { PassTimer } from './timing.ts';
-import { specialize } from '../wgsl/specialize.ts';
 
 /** Tile shape per head dim, chosen so q, k/v and score tiles fit the default 16 KiB of workgroup memory. */
 export const RAGGED_TILES: Record<HeadDim, { TILE_Q: number; TILE_K: number; THREADS_PER_ROW: number }> = {
@@ -14,39 +17,102 @@ export const RAGGED_TILES: Record<HeadDim, { TILE_Q: number; TILE_K: number; THR
 
 const NEG_INF_BITS = 0xff800000;
 
-export function raggedKernelSource(headDim: HeadDim): string {
-  return specialize(raggedTemplate, `attention_ragged d${headDim}`, { HEAD_DIM: headDim, ...RAGGED_TILES[headDim] });
+let plainVariant: CompiledVariant | undefined;
+
+/** Softmax attention with no hooks: what runs when no variant is given. */
+export function plainAttention(): CompiledVariant {
+  if (!plainVariant) {
+    const result = compileVariant('');
+    if (!result.ok) throw new Error('the empty variant failed to compile');
+    plainVariant = result.variant;
+  }
+  return plainVariant;
 }
 
-/** Runs ragged attention on one device; pipelines are cached per head dim. */
+export function raggedKernelSource(headDim: HeadDim, variant: CompiledVariant = plainAttention()): string {
+  return kernelSource(raggedTemplate, `attention_ragged d${headDim}`, variant, { HEAD_DIM: headDim, ...RAGGED_TILES[headDim] });
+}
+
+const STORAGE_READ = [1, 2, 3, 4, 8];
+const STORAGE_WRITE = [5, 6];
+const UNIFORMS = [0, 7];
+
+export interface PipelineStats {
+  /** Pipelines compiled so far; a cache hit does not add one. */
+  created: number;
+  /** Milliseconds of the last pipeline creation (shader module + pipeline), 0 on a cache hit. */
+  lastCreateMs: number;
+}
+
+/** Runs ragged attention on one device; pipelines are cached by variant hash and head dim. */
 export class RaggedAttentionKernel {
-  private readonly pipelines = new Map<HeadDim, Promise<GPUComputePipeline>>();
+  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  private readonly layout: GPUBindGroupLayout;
+  readonly stats: PipelineStats = { created: 0, lastCreateMs: 0 };
 
   constructor(
     private readonly device: GPUDevice,
     private readonly hasTimestamps: boolean,
-  ) {}
+  ) {
+    const entry = (binding: number, buffer: GPUBufferBindingLayout): GPUBindGroupLayoutEntry => ({
+      binding,
+      visibility: GPUShaderStage.COMPUTE,
+      buffer,
+    });
+    this.layout = device.createBindGroupLayout({
+      label: 'attention_ragged bindings',
+      entries: [
+        ...UNIFORMS.map((b) => entry(b, { type: 'uniform' })),
+        ...STORAGE_READ.map((b) => entry(b, { type: 'read-only-storage' })),
+        ...STORAGE_WRITE.map((b) => entry(b, { type: 'storage' })),
+      ],
+    });
+  }
 
-  private pipeline(headDim: HeadDim): Promise<GPUComputePipeline> {
-    let pipeline = this.pipelines.get(headDim);
+  private pipeline(headDim: HeadDim, variant: CompiledVariant): Promise<GPUComputePipeline> {
+    const key = `${variant.hash}:${headDim}`;
+    let pipeline = this.pipelines.get(key);
     if (!pipeline) {
-      const label = `attention_ragged d${headDim}`;
-      const module = this.device.createShaderModule({ label, code: raggedKernelSource(headDim) });
-      pipeline = this.device.createComputePipelineAsync({ label, layout: 'auto', compute: { module, entryPoint: 'main' } });
-      pipeline.catch(() => this.pipelines.delete(headDim));
-      this.pipelines.set(headDim, pipeline);
+      pipeline = this.createPipeline(headDim, variant);
+      pipeline.catch(() => this.pipelines.delete(key));
+      this.pipelines.set(key, pipeline);
+    } else {
+      this.stats.lastCreateMs = 0;
     }
     return pipeline;
   }
 
+  private async createPipeline(headDim: HeadDim, variant: CompiledVariant): Promise<GPUComputePipeline> {
+    const started = performance.now();
+    const label = `attention_ragged d${headDim} variant ${variant.hash}`;
+    const code = raggedKernelSource(headDim, variant);
+    const module = this.device.createShaderModule({ label, code });
+    const info = await module.getCompilationInfo();
+    const errors = info.messages.filter((m) => m.type === 'error');
+    if (errors.length) {
+      const mapped = errors.map((m) => mapToSourceLine(code, m.lineNum, m.message));
+      if (mapped.every((d) => d !== undefined)) throw new VariantGpuError(mapped);
+      throw new GpuError(`${label} failed to compile (a kernel bug, not your code): ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
+    }
+    const pipeline = await this.device.createComputePipelineAsync({
+      label,
+      layout: this.device.createPipelineLayout({ label, bindGroupLayouts: [this.layout] }),
+      compute: { module, entryPoint: 'main' },
+    });
+    this.stats.created++;
+    this.stats.lastCreateMs = performance.now() - started;
+    return pipeline;
+  }
+
   /** Throws AttentionInputError when the batch exceeds what this device can bind or dispatch. */
-  private checkLimits(shape: BatchShape, tileCount: number): void {
+  private checkLimits(shape: BatchShape, tileCount: number, tensorBytes: number): void {
     const limits = this.device.limits;
     const maxBinding = limits.maxStorageBufferBindingSize;
     const sizes: [string, number][] = [
       ['q', shape.totalQo * shape.numQoHeads * shape.headDim * 4],
       ['kv.k', shape.totalKv * shape.numKvHeads * shape.headDim * 4],
       ['kv.v', shape.totalKv * shape.numKvHeads * shape.headDim * 4],
+      ['tensors', tensorBytes],
     ];
     for (const [name, bytes] of sizes) {
       if (bytes > maxBinding) {
@@ -55,10 +121,7 @@ export class RaggedAttentionKernel {
     }
     const maxGroups = limits.maxComputeWorkgroupsPerDimension;
     if (tileCount > maxGroups) {
-      throw new AttentionInputError(
-        'qoIndptr',
-        `makes ${tileCount} query tiles, above this device's ${maxGroups} workgroups per dispatch dimension`,
-      );
+      throw new AttentionInputError('qoIndptr', `makes ${tileCount} query tiles, above this device's ${maxGroups} workgroups per dispatch dimension`);
     }
     if (shape.numQoHeads > maxGroups) {
       throw new AttentionInputError('numQoHeads', `${shape.numQoHeads} is above this device's ${maxGroups} workgroups per dimension`);
@@ -67,15 +130,18 @@ export class RaggedAttentionKernel {
 
   async run(shape: BatchShape, args: AttentionArgs): Promise<AttentionResult> {
     const { device } = this;
+    const variant = args.variant ?? plainAttention();
+    const inputs = resolveVariantInputs(variant, args.vars, args.tensors);
+    const { hookParams, tensorWords } = packHookInputs(variant, inputs);
     const { TILE_Q } = RAGGED_TILES[shape.headDim];
     const tiles = queryTiles(shape, TILE_Q);
     const tileCount = tiles.length / 2;
-    this.checkLimits(shape, tileCount);
+    this.checkLimits(shape, tileCount, tensorWords.byteLength);
     const oLength = shape.totalQo * shape.numQoHeads * shape.headDim;
     const lseLength = shape.totalQo * shape.numQoHeads;
+    const pipeline = await this.pipeline(shape.headDim, variant);
     if (tileCount === 0) return { o: new Float32Array(oLength), lse: new Float32Array(lseLength) };
 
-    const pipeline = await this.pipeline(shape.headDim);
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     const batch = shape.batchSize + 1;
@@ -85,23 +151,28 @@ export class RaggedAttentionKernel {
     batchInfo.set(tiles, 2 * batch);
     const params = new ArrayBuffer(32);
     new Uint32Array(params, 0, 4).set([shape.numQoHeads, shape.numKvHeads, shape.group, shape.causal ? 1 : 0]);
-    new Float32Array(params, 16, 1)[0] = shape.smScale;
+    new Float32Array(params, 16, 1)[0] = args.smScale ?? variant.smScale ?? shape.smScale;
     new Uint32Array(params, 20, 3).set([NEG_INF_BITS, batch, 2 * batch]);
 
-    const uniform = device.createBuffer({ label: 'attention params', size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    device.queue.writeBuffer(uniform, 0, params);
+    const uniform = (label: string, data: ArrayBuffer) => {
+      const buffer = device.createBuffer({ label, size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+      device.queue.writeBuffer(buffer, 0, data);
+      return buffer;
+    };
     const buffers = [
-      uniform,
+      uniform('attention params', params),
       storageBuffer(device, 'q', args.q),
       storageBuffer(device, 'k', args.kv.k),
       storageBuffer(device, 'v', args.kv.v),
       storageBuffer(device, 'batch info', batchInfo),
       outputBuffer(device, 'o', oLength * 4),
       outputBuffer(device, 'lse', lseLength * 4),
+      uniform('hook params', hookParams),
+      storageBuffer(device, 'tensor words', tensorWords),
     ];
     const bindGroup = device.createBindGroup({
       label: 'attention_ragged bindings',
-      layout: pipeline.getBindGroupLayout(0),
+      layout: this.layout,
       entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
     });
     const timer = this.hasTimestamps ? new PassTimer(device, 'attention_ragged') : undefined;
@@ -131,6 +202,31 @@ export class RaggedAttentionKernel {
       for (const buffer of [...buffers, oStaging, lseStaging]) buffer.destroy();
     }
   }
+}
+
+/** Lays out var values and tensor offsets in `HookParams` order, and concatenates tensor words. */
+export function packHookInputs(variant: CompiledVariant, inputs: VariantInputs): { hookParams: ArrayBuffer; tensorWords: Uint32Array } {
+  const fields = hookParamFields(variant.ir);
+  const hookParams = new ArrayBuffer(Math.max(16, Math.ceil((fields.length * 4) / 16) * 16));
+  const view = new DataView(hookParams);
+  const totalWords = variant.ir.tensors.reduce((sum, t) => sum + inputs.tensors[t.name].length, 0);
+  const tensorWords = new Uint32Array(totalWords);
+  let offset = 0;
+  const values = new Map<string, number>();
+  for (const t of variant.ir.tensors) {
+    const data = inputs.tensors[t.name];
+    tensorWords.set(new Uint32Array(data.buffer, data.byteOffset, data.length), offset);
+    values.set(`tensor_${t.name}_offset`, offset).set(`tensor_${t.name}_length`, data.length);
+    offset += data.length;
+  }
+  for (const v of variant.ir.vars) values.set(`var_${v.name}`, inputs.vars[v.name]);
+  fields.forEach((field, i) => {
+    const value = values.get(field.name)!;
+    if (field.type === 'f32') view.setFloat32(i * 4, value, true);
+    else if (field.type === 'i32') view.setInt32(i * 4, value, true);
+    else view.setUint32(i * 4, value, true);
+  });
+  return { hookParams, tensorWords };
 }
 
 function mib(bytes: number): string {
