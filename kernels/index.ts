@@ -9,3 +9,5 @@ export { formatDiagnostic, type Diagnostic } from './variant/diagnostics.ts';
 export * from './types.ts';
 export { randomBatch, seededRandom, type RandomBatchSpec } from './formats/random.ts';
 export { compareArrays, type Comparison } from './reference/compare.ts';
+export { BUILTIN_VARIANTS, builtinVariant, type BuiltinVariant } from './variant/builtins.ts';
+export { exampleTensors } from './variant/example-inputs.ts';

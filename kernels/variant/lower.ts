@@ -28,7 +28,7 @@ interface BodyContext {
   /** Set when a widening was discovered: lowering restarts with it. */
   restart: boolean;
   usedNames: Map<string, number>;
-  returnTypes: ScalarType[];
+  returnTypes: { type: ScalarType; node: AstNode }[];
   returnsAllowed: boolean;
 }
 
@@ -258,7 +258,7 @@ class BodyLowerer {
     }
     if (!node.argument) fail(node, 'Return a value here.');
     const value = this.expr(node.argument);
-    this.ctx.returnTypes.push(value.type);
+    this.ctx.returnTypes.push({ type: value.type, node: node.argument });
     return { k: 'return', value };
   }
 
@@ -267,7 +267,13 @@ class BodyLowerer {
   expr(node: AstNode): Expr {
     switch (node.type) {
       case 'Literal':
-        if (typeof node.value === 'number') return { k: 'num', value: node.value, type: isWholeLiteral(node) ? 'i32' : 'f32' };
+        if (typeof node.value === 'number') {
+          const whole = isWholeLiteral(node);
+          if (whole && node.value > 2 ** 31 - 1) {
+            fail(node, `${node.raw} is too large for a whole number on the GPU (at most 2147483647); write ${node.raw}.0 for a fractional number.`);
+          }
+          return { k: 'num', value: node.value, type: whole ? 'i32' : 'f32' };
+        }
         if (typeof node.value === 'boolean') return { k: 'bool', value: node.value, type: 'bool' };
         return fail(node, 'Only numbers and booleans exist inside a variant; strings and other literals do not.');
       case 'Identifier':
@@ -506,7 +512,7 @@ function lowerBody(
   module: ModuleScope,
   hook: BodyContext['hook'],
   run: (lowerer: BodyLowerer, ctx: BodyContext) => Stmt[],
-): { body: Stmt[]; returnTypes: ScalarType[] } {
+): { body: Stmt[]; returnTypes: BodyContext['returnTypes'] } {
   const widened = new Set<string>();
   for (let attempt = 0; ; attempt++) {
     const ctx: BodyContext = { module, hook, widened, restart: false, usedNames: new Map(), returnTypes: [], returnsAllowed: true };
@@ -516,11 +522,12 @@ function lowerBody(
   }
 }
 
-function unifyReturn(fn: AstNode, name: string, types: ScalarType[], expected: ScalarType | undefined): ScalarType {
+function unifyReturn(fn: AstNode, name: string, returns: BodyContext['returnTypes'], expected: ScalarType | undefined): ScalarType {
+  const types = returns.map((r) => r.type);
   const wanted = expected ?? (types.includes('bool') ? 'bool' : types.includes('f32') ? 'f32' : 'i32');
-  for (const type of types) {
+  for (const { type, node } of returns) {
     const ok = wanted === 'bool' ? type === 'bool' : type !== 'bool';
-    if (!ok) fail(fn, `\`${name}\` must return ${TYPE_WORDS[wanted]}, but one of its returns gives ${TYPE_WORDS[type]}.`);
+    if (!ok) fail(node ?? fn, `\`${name}\` must return ${TYPE_WORDS[wanted]}, but this is ${TYPE_WORDS[type]}.`);
   }
   return wanted;
 }
@@ -631,7 +638,7 @@ function lowerVectorHook(fn: AstNode, name: HookName, signature: HookSignature, 
             return [...stmts, elementLet, ...inner];
           }
           const result = numeric(lowerer.expr(arrow.body), arrow.body, 'The new element');
-          ctx.returnTypes.push(result.type);
+          ctx.returnTypes.push({ type: result.type, node: arrow.body });
           return [...stmts, elementLet, { k: 'return', value: result } satisfies Stmt];
         });
       });

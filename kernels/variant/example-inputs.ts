@@ -1,0 +1,70 @@
+import type { BatchShape } from '../formats/ragged.ts';
+import { seededRandom } from '../formats/random.ts';
+import type { TensorData } from '../types.ts';
+import type { CompiledVariant } from './compile.ts';
+
+/**
+ * Plausible data for the tensors of the built-in variants, derived from the batch: ALiBi slopes,
+ * document ids with random boundaries, a random token tree's packed ancestor mask. Any other
+ * tensor gets uniform random values of its type, so a learner's new tensor runs at once.
+ */
+export function exampleTensors(variant: CompiledVariant, shape: BatchShape, seed = 1): Record<string, TensorData> {
+  const random = seededRandom(seed);
+  const tensors: Record<string, TensorData> = {};
+  const names = new Set(variant.ir.tensors.map((t) => t.name));
+  const kvLens = Array.from({ length: shape.batchSize }, (_, b) => shape.kvIndptr[b + 1] - shape.kvIndptr[b]);
+  const qoLens = Array.from({ length: shape.batchSize }, (_, b) => shape.qoIndptr[b + 1] - shape.qoIndptr[b]);
+  if (names.has('slopes')) {
+    // The ALiBi paper's geometric slopes: 2^(-8 (h+1) / H).
+    tensors.slopes = Float32Array.from({ length: shape.numQoHeads }, (_, h) => 2 ** ((-8 * (h + 1)) / shape.numQoHeads));
+  }
+  if (names.has('docIds') && names.has('docStart')) {
+    tensors.docStart = Int32Array.from(shape.kvIndptr.subarray(0, shape.batchSize));
+    const ids = new Int32Array(Math.max(1, shape.totalKv));
+    kvLens.forEach((kvLen, b) => {
+      let doc = 0;
+      for (let j = 0; j < kvLen; j++) {
+        if (j > 0 && random() < 4 / Math.max(8, kvLen)) doc++;
+        ids[shape.kvIndptr[b] + j] = doc;
+      }
+    });
+    tensors.docIds = ids;
+  }
+  if (names.has('maskBits') && names.has('maskBitOffset')) {
+    const offsets = new Int32Array(shape.batchSize);
+    let bits = 0;
+    qoLens.forEach((qoLen, b) => {
+      offsets[b] = bits;
+      bits += qoLen * kvLens[b];
+    });
+    const words = new Uint32Array(Math.max(1, Math.ceil(bits / 32)));
+    qoLens.forEach((qoLen, b) => {
+      const kvLen = kvLens[b];
+      const prefix = kvLen - qoLen; // cached tokens every draft token sees
+      const parent = Array.from({ length: qoLen }, (_, i) => (i === 0 ? -1 : Math.floor(random() * i)));
+      for (let i = 0; i < qoLen; i++) {
+        const visible = new Set<number>();
+        for (let node = i; node >= 0; node = parent[node]) visible.add(prefix + node);
+        for (let j = 0; j < kvLen; j++) {
+          if (j < prefix || visible.has(j)) {
+            const bit = offsets[b] + i * kvLen + j;
+            words[bit >>> 5] |= 1 << (bit & 31);
+          }
+        }
+      }
+    });
+    tensors.maskBitOffset = offsets;
+    tensors.maskBits = words;
+  }
+  for (const t of variant.ir.tensors) {
+    if (tensors[t.name]) continue;
+    const length = Math.max(1, shape.totalKv);
+    tensors[t.name] =
+      t.type === 'f32'
+        ? Float32Array.from({ length }, () => random() * 2 - 1)
+        : t.type === 'i32'
+          ? Int32Array.from({ length }, () => Math.floor(random() * length))
+          : Uint32Array.from({ length }, () => Math.floor(random() * 2 ** 32));
+  }
+  return tensors;
+}

@@ -1,0 +1,37 @@
+const USE_SOFTMAX: bool = true;
+const HAS_QUERY_TRANSFORM: bool = false;
+const HAS_KEY_TRANSFORM: bool = false;
+const HAS_VALUE_TRANSFORM: bool = false;
+const HAS_OUTPUT_TRANSFORM: bool = false;
+
+struct HookParams {
+  tensor_docIds_offset: u32,
+  tensor_docIds_length: u32,
+  tensor_docStart_offset: u32,
+  tensor_docStart_length: u32,
+}
+@group(0) @binding(7) var<uniform> hook_params: HookParams;
+@group(0) @binding(8) var<storage, read> tensor_words: array<u32>;
+fn tensor_docIds(i: i32) -> i32 { return bitcast<i32>(tensor_words[hook_params.tensor_docIds_offset + u32(clamp(i, 0i, i32(hook_params.tensor_docIds_length) - 1i))]); }
+fn tensor_docStart(i: i32) -> i32 { return bitcast<i32>(tensor_words[hook_params.tensor_docStart_offset + u32(clamp(i, 0i, i32(hook_params.tensor_docStart_length) - 1i))]); }
+
+fn logits_transform(v_logit: f32, idx: Idx) -> f32 {
+  return v_logit;
+}
+fn logits_mask(idx: Idx) -> bool {
+  var v_start: i32 = tensor_docStart(idx.batch); // line 7
+  var v_pos: i32 = ((idx.qo + idx.kv_len) - idx.qo_len); // line 8
+  return ((idx.kv <= v_pos) && (tensor_docIds((v_start + idx.kv)) == tensor_docIds((v_start + v_pos)))); // line 9
+}
+fn query_transform(idx: Idx, row: u32, v_dim: i32) -> f32 {
+  return hook_read_q(row, v_dim);
+}
+fn key_transform(idx: Idx, row: u32, v_dim: i32) -> f32 {
+  return hook_read_k(row, v_dim);
+}
+fn value_transform(idx: Idx, row: u32, v_dim: i32) -> f32 {
+  return hook_read_v(row, v_dim);
+}
+fn output_transform(idx: Idx, row: u32, v_dim: i32) -> f32 {
+  return hook_read_o(row, v_dim);
+}
