@@ -18,7 +18,28 @@ export interface RaggedKv {
   kvIndptr: IndexArray;
 }
 
-export type KvLayout = RaggedKv;
+/**
+ * FlashInfer's paged KV cache: pages of `pageSize` token slots, NHD inside a page. Request b owns
+ * pages `kvIndices[kvIndptr[b] .. kvIndptr[b+1]]` in order; its last page holds `kvLastPageLen[b]`
+ * tokens (1 … pageSize; 0 for a request with no pages).
+ */
+export interface PagedKv {
+  kind: 'paged';
+  /** `[numPages, pageSize, numKvHeads, headDim]`. */
+  kPages: Float32Array;
+  /** `[numPages, pageSize, numKvHeads, headDim]`. */
+  vPages: Float32Array;
+  pageSize: number;
+  /** `batchSize + 1` offsets into `kvIndices`. */
+  kvIndptr: IndexArray;
+  /** Page numbers, request after request. */
+  kvIndices: IndexArray;
+  kvLastPageLen: IndexArray;
+}
+
+export const MAX_PAGE_SIZE = 64;
+
+export type KvLayout = RaggedKv | PagedKv;
 
 export interface AttentionArgs {
   /** `[totalQo, numQoHeads, headDim]`, row-major. */

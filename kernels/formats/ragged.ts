@@ -1,12 +1,20 @@
 import { AttentionInputError } from '../errors.ts';
-import { SUPPORTED_HEAD_DIMS, type AttentionArgs, type HeadDim, type IndexArray } from '../types.ts';
+import { MAX_PAGE_SIZE, SUPPORTED_HEAD_DIMS, type AttentionArgs, type HeadDim, type IndexArray, type PagedKv, type RaggedKv } from '../types.ts';
 
 /** A checked batch: every count the kernels need, derived once from the arguments. */
 export interface BatchShape {
   batchSize: number;
   qoIndptr: Uint32Array;
-  kvIndptr: Uint32Array;
+  /** Keys of each request. */
+  kvLens: Uint32Array;
+  /** Where each request's keys start: a token row (ragged) or an entry of `paged.kvIndices` (paged). */
+  kvStarts: Uint32Array;
+  /** Present when the KV cache is paged. */
+  paged?: { pageSize: number; kvIndices: Uint32Array; numPages: number };
+  /** Token rows in `k` and `v`: `totalKv` when ragged, `numPages * pageSize` when paged. */
+  kvRows: number;
   totalQo: number;
+  /** Keys over all requests. */
   totalKv: number;
   numQoHeads: number;
   numKvHeads: number;
@@ -71,8 +79,8 @@ export function checkAttentionArgs(args: AttentionArgs): BatchShape {
     );
   }
   const kv = args.kv;
-  if (kv === undefined || kv.kind !== 'ragged') {
-    throw new AttentionInputError('kv.kind', `must be 'ragged', got ${String(kv?.kind)}`);
+  if (kv === undefined || (kv.kind !== 'ragged' && kv.kind !== 'paged')) {
+    throw new AttentionInputError('kv.kind', `must be 'ragged' or 'paged', got ${String((kv as { kind?: unknown } | undefined)?.kind)}`);
   }
   const qoIndptr = checkIndptr('qoIndptr', args.qoIndptr);
   const kvIndptr = checkIndptr('kv.kvIndptr', kv.kvIndptr);
@@ -84,18 +92,16 @@ export function checkAttentionArgs(args: AttentionArgs): BatchShape {
   }
   const batchSize = qoIndptr.length - 1;
   const totalQo = qoIndptr[batchSize];
-  const totalKv = kvIndptr[batchSize];
   checkLength('q', args.q, totalQo * numQoHeads * headDim, `[${totalQo}, ${numQoHeads}, ${headDim}]`);
-  checkLength('kv.k', kv.k, totalKv * numKvHeads * headDim, `[${totalKv}, ${numKvHeads}, ${headDim}]`);
-  checkLength('kv.v', kv.v, totalKv * numKvHeads * headDim, `[${totalKv}, ${numKvHeads}, ${headDim}]`);
+  const kvShape = kv.kind === 'paged' ? checkPagedKv(kv, kvIndptr, numKvHeads, headDim) : checkRaggedKv(kv, kvIndptr, numKvHeads, headDim);
   const smScale = args.smScale ?? 1 / Math.sqrt(headDim);
   if (!Number.isFinite(smScale)) throw new AttentionInputError('smScale', `must be finite, got ${smScale}`);
   return {
     batchSize,
     qoIndptr,
-    kvIndptr,
+    ...kvShape,
     totalQo,
-    totalKv,
+    totalKv: kvShape.kvLens.reduce((sum, n) => sum + n, 0),
     numQoHeads,
     numKvHeads,
     headDim: headDim as HeadDim,
@@ -103,6 +109,74 @@ export function checkAttentionArgs(args: AttentionArgs): BatchShape {
     causal: args.causal ?? false,
     smScale,
   };
+}
+
+type KvShape = Pick<BatchShape, 'kvLens' | 'kvStarts' | 'paged' | 'kvRows'>;
+
+function checkRaggedKv(kv: RaggedKv, kvIndptr: Uint32Array, numKvHeads: number, headDim: number): KvShape {
+  const rows = kvIndptr[kvIndptr.length - 1];
+  checkLength('kv.k', kv.k, rows * numKvHeads * headDim, `[${rows}, ${numKvHeads}, ${headDim}]`);
+  checkLength('kv.v', kv.v, rows * numKvHeads * headDim, `[${rows}, ${numKvHeads}, ${headDim}]`);
+  return {
+    kvLens: kvIndptr.subarray(1).map((end, b) => end - kvIndptr[b]),
+    kvStarts: kvIndptr.slice(0, -1),
+    kvRows: rows,
+  };
+}
+
+/** FlashInfer's paged layout: pages of `pageSize` tokens, NHD inside a page. */
+function checkPagedKv(kv: PagedKv, kvIndptr: Uint32Array, numKvHeads: number, headDim: number): KvShape {
+  const pageSize = kv.pageSize;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+    throw new AttentionInputError('kv.pageSize', `must be a whole number from 1 to ${MAX_PAGE_SIZE}, got ${pageSize}`);
+  }
+  const pageFloats = pageSize * numKvHeads * headDim;
+  if (!(kv.kPages instanceof Float32Array) || kv.kPages.length % pageFloats !== 0 || kv.kPages.length === 0) {
+    throw new AttentionInputError('kv.kPages', `must be a Float32Array of whole pages [numPages, ${pageSize}, ${numKvHeads}, ${headDim}]`);
+  }
+  const numPages = kv.kPages.length / pageFloats;
+  checkLength('kv.vPages', kv.vPages, kv.kPages.length, `[${numPages}, ${pageSize}, ${numKvHeads}, ${headDim}] (as kPages)`);
+  const batchSize = kvIndptr.length - 1;
+  const usedPages = kvIndptr[batchSize];
+  if (kv.kvIndices === undefined || kv.kvIndices.length !== usedPages) {
+    throw new AttentionInputError('kv.kvIndices', `needs kvIndptr[${batchSize}] = ${usedPages} page numbers, got ${kv.kvIndices?.length ?? 'none'}`);
+  }
+  const kvIndices = Uint32Array.from(kv.kvIndices);
+  kvIndices.forEach((page, i) => {
+    if (!Number.isInteger(kv.kvIndices[i]) || kv.kvIndices[i] < 0 || page >= numPages) {
+      throw new AttentionInputError('kv.kvIndices', `entry ${i} is ${kv.kvIndices[i]}, but pages are numbered 0 to ${numPages - 1}`);
+    }
+  });
+  if (kv.kvLastPageLen === undefined || kv.kvLastPageLen.length !== batchSize) {
+    throw new AttentionInputError('kv.kvLastPageLen', `needs one entry per request (${batchSize}), got ${kv.kvLastPageLen?.length ?? 'none'}`);
+  }
+  const kvLens = new Uint32Array(batchSize);
+  for (let b = 0; b < batchSize; b++) {
+    const pages = kvIndptr[b + 1] - kvIndptr[b];
+    const last = kv.kvLastPageLen[b];
+    const lowest = pages === 0 ? 0 : 1;
+    const highest = pages === 0 ? 0 : pageSize;
+    if (!Number.isInteger(last) || last < lowest || last > highest) {
+      throw new AttentionInputError(
+        'kv.kvLastPageLen',
+        `entry ${b} is ${last}; request ${b} has ${pages} page${pages === 1 ? '' : 's'}, so it must be ${pages === 0 ? '0' : `from 1 to ${pageSize}`}`,
+      );
+    }
+    kvLens[b] = pages === 0 ? 0 : (pages - 1) * pageSize + last;
+  }
+  return { kvLens, kvStarts: kvIndptr.slice(0, -1), paged: { pageSize, kvIndices, numPages }, kvRows: numPages * pageSize };
+}
+
+/** The token row of key `j` of request `b` in `k`/`v` (ragged) or `kPages`/`vPages` (paged). */
+export function kvRow(shape: BatchShape, b: number, j: number): number {
+  if (!shape.paged) return shape.kvStarts[b] + j;
+  const { pageSize, kvIndices } = shape.paged;
+  return kvIndices[shape.kvStarts[b] + Math.floor(j / pageSize)] * pageSize + (j % pageSize);
+}
+
+/** The key and value arrays of either layout (token rows, addressed through `kvRow`). */
+export function kvData(kv: AttentionArgs['kv']): { k: Float32Array; v: Float32Array } {
+  return kv.kind === 'paged' ? { k: kv.kPages, v: kv.vPages } : { k: kv.k, v: kv.v };
 }
 
 /** Bottom-right aligned causal rule shared by the reference and the kernels. */

@@ -1,6 +1,6 @@
 import raggedTemplate from '../wgsl/attention_ragged.wgsl?raw';
 import { AttentionInputError, GpuError, VariantGpuError } from '../errors.ts';
-import { queryTiles, type BatchShape } from '../formats/ragged.ts';
+import { kvData, queryTiles, type BatchShape } from '../formats/ragged.ts';
 import type { AttentionArgs, AttentionResult, HeadDim } from '../types.ts';
 import { compileVariant, type CompiledVariant } from '../variant/compile.ts';
 import { hookParamFields } from '../variant/emit-wgsl.ts';
@@ -29,8 +29,10 @@ export function plainAttention(): CompiledVariant {
   return plainVariant;
 }
 
-export function raggedKernelSource(headDim: HeadDim, variant: CompiledVariant = plainAttention()): string {
-  return kernelSource(raggedTemplate, `attention_ragged d${headDim}`, variant, { HEAD_DIM: headDim, ...RAGGED_TILES[headDim] });
+/** The prefill/append kernel for a head dim, a variant and a KV layout (pageSize 0: ragged). */
+export function raggedKernelSource(headDim: HeadDim, variant: CompiledVariant = plainAttention(), pageSize = 0): string {
+  const label = `attention_${pageSize ? `paged${pageSize}` : 'ragged'} d${headDim}`;
+  return kernelSource(raggedTemplate, label, variant, { HEAD_DIM: headDim, PAGE_SIZE: pageSize, ...RAGGED_TILES[headDim] });
 }
 
 const STORAGE_READ = [1, 2, 3, 4, 8];
@@ -69,11 +71,11 @@ export class RaggedAttentionKernel {
     });
   }
 
-  private pipeline(headDim: HeadDim, variant: CompiledVariant): Promise<GPUComputePipeline> {
-    const key = `${variant.hash}:${headDim}`;
+  private pipeline(headDim: HeadDim, variant: CompiledVariant, pageSize: number): Promise<GPUComputePipeline> {
+    const key = `${variant.hash}:${headDim}:${pageSize}`;
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
-      pipeline = this.createPipeline(headDim, variant);
+      pipeline = this.createPipeline(headDim, variant, pageSize);
       pipeline.catch(() => this.pipelines.delete(key));
       this.pipelines.set(key, pipeline);
     } else {
@@ -82,10 +84,10 @@ export class RaggedAttentionKernel {
     return pipeline;
   }
 
-  private async createPipeline(headDim: HeadDim, variant: CompiledVariant): Promise<GPUComputePipeline> {
+  private async createPipeline(headDim: HeadDim, variant: CompiledVariant, pageSize: number): Promise<GPUComputePipeline> {
     const started = performance.now();
-    const label = `attention_ragged d${headDim} variant ${variant.hash}`;
-    const code = raggedKernelSource(headDim, variant);
+    const label = `attention d${headDim} page ${pageSize} variant ${variant.hash}`;
+    const code = raggedKernelSource(headDim, variant, pageSize);
     const module = this.device.createShaderModule({ label, code });
     const info = await module.getCompilationInfo();
     const errors = info.messages.filter((m) => m.type === 'error');
@@ -110,8 +112,8 @@ export class RaggedAttentionKernel {
     const maxBinding = limits.maxStorageBufferBindingSize;
     const sizes: [string, number][] = [
       ['q', shape.totalQo * shape.numQoHeads * shape.headDim * 4],
-      ['kv.k', shape.totalKv * shape.numKvHeads * shape.headDim * 4],
-      ['kv.v', shape.totalKv * shape.numKvHeads * shape.headDim * 4],
+      [shape.paged ? 'kv.kPages' : 'kv.k', shape.kvRows * shape.numKvHeads * shape.headDim * 4],
+      [shape.paged ? 'kv.vPages' : 'kv.v', shape.kvRows * shape.numKvHeads * shape.headDim * 4],
       ['tensors', tensorBytes],
     ];
     for (const [name, bytes] of sizes) {
@@ -139,20 +141,16 @@ export class RaggedAttentionKernel {
     this.checkLimits(shape, tileCount, tensorWords.byteLength);
     const oLength = shape.totalQo * shape.numQoHeads * shape.headDim;
     const lseLength = shape.totalQo * shape.numQoHeads;
-    const pipeline = await this.pipeline(shape.headDim, variant);
+    const pipeline = await this.pipeline(shape.headDim, variant, shape.paged?.pageSize ?? 0);
     if (tileCount === 0) return { o: new Float32Array(oLength), lse: new Float32Array(lseLength) };
 
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    const batch = shape.batchSize + 1;
-    const batchInfo = new Uint32Array(2 * batch + tiles.length);
-    batchInfo.set(shape.qoIndptr, 0);
-    batchInfo.set(shape.kvIndptr, batch);
-    batchInfo.set(tiles, 2 * batch);
-    const params = new ArrayBuffer(32);
+    const { batchInfo, offsets } = packBatchInfo([shape.qoIndptr, shape.kvStarts, shape.kvLens, tiles, shape.paged?.kvIndices ?? new Uint32Array(0)]);
+    const params = new ArrayBuffer(48);
     new Uint32Array(params, 0, 4).set([shape.numQoHeads, shape.numKvHeads, shape.group, shape.causal ? 1 : 0]);
     new Float32Array(params, 16, 1)[0] = args.smScale ?? variant.smScale ?? shape.smScale;
-    new Uint32Array(params, 20, 3).set([NEG_INF_BITS, batch, 2 * batch]);
+    new Uint32Array(params, 20, 5).set([NEG_INF_BITS, offsets[1], offsets[2], offsets[3], offsets[4]]);
 
     const uniform = (label: string, data: ArrayBuffer) => {
       const buffer = device.createBuffer({ label, size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
@@ -162,8 +160,8 @@ export class RaggedAttentionKernel {
     const buffers = [
       uniform('attention params', params),
       storageBuffer(device, 'q', args.q),
-      storageBuffer(device, 'k', args.kv.k),
-      storageBuffer(device, 'v', args.kv.v),
+      storageBuffer(device, 'k', kvData(args.kv).k),
+      storageBuffer(device, 'v', kvData(args.kv).v),
       storageBuffer(device, 'batch info', batchInfo),
       outputBuffer(device, 'o', oLength * 4),
       outputBuffer(device, 'lse', lseLength * 4),
@@ -202,6 +200,19 @@ export class RaggedAttentionKernel {
       for (const buffer of [...buffers, oStaging, lseStaging]) buffer.destroy();
     }
   }
+}
+
+/** Concatenates u32 tables into one buffer; returns where each starts. */
+export function packBatchInfo(tables: Uint32Array[]): { batchInfo: Uint32Array; offsets: number[] } {
+  const offsets: number[] = [];
+  let length = 0;
+  for (const table of tables) {
+    offsets.push(length);
+    length += table.length;
+  }
+  const batchInfo = new Uint32Array(length);
+  tables.forEach((table, i) => batchInfo.set(table, offsets[i]));
+  return { batchInfo, offsets };
 }
 
 /** Lays out var values and tensor offsets in `HookParams` order, and concatenates tensor words. */

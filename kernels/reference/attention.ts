@@ -1,4 +1,4 @@
-import { causalVisible, checkAttentionArgs, type BatchShape } from '../formats/ragged.ts';
+import { causalVisible, checkAttentionArgs, kvData, kvRow, type BatchShape } from '../formats/ragged.ts';
 import type { AttentionArgs, AttentionResult } from '../types.ts';
 import type { JsHooks, JsIdx, RangeReport } from '../variant/compile.ts';
 import { resolveVariantInputs } from '../variant/inputs.ts';
@@ -42,7 +42,7 @@ export function referenceWeights(
     throw new RangeError(`qoHead ${qoHead} is outside 0..${spec.shape.numQoHeads - 1}`);
   }
   const qoLen = spec.shape.qoIndptr[request + 1] - spec.shape.qoIndptr[request];
-  const kvLen = spec.shape.kvIndptr[request + 1] - spec.shape.kvIndptr[request];
+  const kvLen = spec.shape.kvLens[request];
   const weights = new Float64Array(qoLen * kvLen);
   const visible = new Uint8Array(qoLen * kvLen);
   for (let i = 0; i < qoLen; i++) {
@@ -80,7 +80,7 @@ class ReferenceRun {
 
   private idx(b: number, qo: number, kv: number, qoHead: number, kvHead: number): JsIdx {
     const qoLen = this.shape.qoIndptr[b + 1] - this.shape.qoIndptr[b];
-    const kvLen = this.shape.kvIndptr[b + 1] - this.shape.kvIndptr[b];
+    const kvLen = this.shape.kvLens[b];
     return { batch: b, qo, kv, qoHead, kvHead, qoLen, kvLen };
   }
 
@@ -96,12 +96,13 @@ class ReferenceRun {
     const key = `${b}:${kvHead}`;
     let cached = this.kvCache.get(key);
     if (!cached) {
-      const start = this.shape.kvIndptr[b];
-      const kvLen = this.shape.kvIndptr[b + 1] - start;
       const { numKvHeads } = this.shape;
+      const { k, v } = kvData(this.args.kv);
       const rows = (data: Float32Array, hook: JsHooks['keyTransform']) =>
-        Array.from({ length: kvLen }, (_, j) => this.vector(data, start + j, numKvHeads, kvHead, hook, this.idx(b, 0, j, 0, kvHead)));
-      cached = { k: rows(this.args.kv.k, this.hooks.keyTransform), v: rows(this.args.kv.v, this.hooks.valueTransform) };
+        Array.from({ length: this.shape.kvLens[b] }, (_, j) =>
+          this.vector(data, kvRow(this.shape, b, j), numKvHeads, kvHead, hook, this.idx(b, 0, j, 0, kvHead)),
+        );
+      cached = { k: rows(k, this.hooks.keyTransform), v: rows(v, this.hooks.valueTransform) };
       this.kvCache.set(key, cached);
     }
     return cached;

@@ -12,20 +12,21 @@ export function exampleTensors(variant: CompiledVariant, shape: BatchShape, seed
   const random = seededRandom(seed);
   const tensors: Record<string, TensorData> = {};
   const names = new Set(variant.ir.tensors.map((t) => t.name));
-  const kvLens = Array.from({ length: shape.batchSize }, (_, b) => shape.kvIndptr[b + 1] - shape.kvIndptr[b]);
+  const kvLens = Array.from(shape.kvLens);
+  const kvOffsets = kvLens.map((_, b) => kvLens.slice(0, b).reduce((sum, n) => sum + n, 0));
   const qoLens = Array.from({ length: shape.batchSize }, (_, b) => shape.qoIndptr[b + 1] - shape.qoIndptr[b]);
   if (names.has('slopes')) {
     // The ALiBi paper's geometric slopes: 2^(-8 (h+1) / H).
     tensors.slopes = Float32Array.from({ length: shape.numQoHeads }, (_, h) => 2 ** ((-8 * (h + 1)) / shape.numQoHeads));
   }
   if (names.has('docIds') && names.has('docStart')) {
-    tensors.docStart = Int32Array.from(shape.kvIndptr.subarray(0, shape.batchSize));
+    tensors.docStart = Int32Array.from(kvOffsets);
     const ids = new Int32Array(Math.max(1, shape.totalKv));
     kvLens.forEach((kvLen, b) => {
       let doc = 0;
       for (let j = 0; j < kvLen; j++) {
         if (j > 0 && random() < 4 / Math.max(8, kvLen)) doc++;
-        ids[shape.kvIndptr[b] + j] = doc;
+        ids[kvOffsets[b] + j] = doc;
       }
     });
     tensors.docIds = ids;

@@ -1,4 +1,5 @@
-// Batched attention over ragged (packed) queries and keys, fp32, specialized by a variant.
+// Batched attention over ragged (packed) queries and keys, or a paged KV cache, fp32,
+// specialized by a variant.
 //
 // One workgroup computes one tile of TILE_Q query rows of one request for one query head.
 // It walks the request's keys TILE_K at a time: stage K, score, stage V (into the same
@@ -15,6 +16,8 @@ const HEAD_DIM: u32 = 64u;        // specialized
 const TILE_Q: u32 = 16u;          // specialized
 const TILE_K: u32 = 32u;          // specialized
 const THREADS_PER_ROW: u32 = 8u;  // specialized
+// Tokens per page of a paged KV cache; 0 for ragged KV.
+const PAGE_SIZE: u32 = 0u;        // specialized
 
 const WORKGROUP_SIZE: u32 = TILE_Q * THREADS_PER_ROW;
 const DIMS_PER_THREAD: u32 = HEAD_DIM / THREADS_PER_ROW;
@@ -42,19 +45,21 @@ struct Idx {
 struct Params {
   num_qo_heads: u32,
   num_kv_heads: u32,
-  group: u32,             // query heads per KV head
+  group: u32,               // query heads per KV head
   causal: u32,
   sm_scale: f32,
-  neg_inf_bits: u32,      // the bits of -inf, written as the lse of a row that sees no key
-  kv_indptr_offset: u32,  // where kvIndptr starts in `batch_info`
-  tiles_offset: u32,      // where the (request, first query row) tile table starts in `batch_info`
+  neg_inf_bits: u32,        // the bits of -inf, written as the lse of a row that sees no key
+  kv_starts_offset: u32,    // where each request's first token row (ragged) or kvIndices entry (paged) is
+  kv_lens_offset: u32,      // where each request's number of keys is
+  tiles_offset: u32,        // where the (request, first query row) tile table is
+  kv_indices_offset: u32,   // where the page numbers are (paged)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> q: array<f32>;      // [totalQo, numQoHeads, HEAD_DIM]
-@group(0) @binding(2) var<storage, read> k: array<f32>;      // [totalKv, numKvHeads, HEAD_DIM]
-@group(0) @binding(3) var<storage, read> v: array<f32>;      // [totalKv, numKvHeads, HEAD_DIM]
-@group(0) @binding(4) var<storage, read> batch_info: array<u32>;  // qoIndptr | kvIndptr | tile table
+@group(0) @binding(2) var<storage, read> k: array<f32>;      // token rows [rows, numKvHeads, HEAD_DIM]
+@group(0) @binding(3) var<storage, read> v: array<f32>;      // (ragged: packed; paged: [page, slot] rows)
+@group(0) @binding(4) var<storage, read> batch_info: array<u32>;  // qoIndptr | kvStarts | kvLens | tiles | kvIndices
 @group(0) @binding(5) var<storage, read_write> o: array<f32>;     // [totalQo, numQoHeads, HEAD_DIM]
 @group(0) @binding(6) var<storage, read_write> lse: array<f32>;   // [totalQo, numQoHeads]
 
@@ -94,13 +99,23 @@ fn row_idx(tile: Tile, row: u32, kv: u32) -> Idx {
   return Idx(i32(tile.request), i32(tile.qo_start + row), i32(kv), i32(tile.qo_head), i32(tile.kv_head), i32(tile.qo_len), i32(tile.kv_len));
 }
 
+/** Where key `j` of the tile's request starts in `k`/`v`: through the page table when paged. */
+fn kv_address(tile: Tile, j: u32) -> u32 {
+  var row = tile.kv_base + j;
+  if (PAGE_SIZE > 0u) {
+    let page = batch_info[params.kv_indices_offset + tile.kv_base + j / max(PAGE_SIZE, 1u)];
+    row = page * PAGE_SIZE + j % max(PAGE_SIZE, 1u);
+  }
+  return (row * params.num_kv_heads + tile.kv_head) * HEAD_DIM;
+}
+
 fn stage_kv(tid: u32, tile: Tile, use_v: bool, kv0: u32) {
   for (var i = tid; i < TILE_K * HEAD_DIM; i += WORKGROUP_SIZE) {
     let c = i / HEAD_DIM;
     let d = i % HEAD_DIM;
     var x = 0.0;
     if (kv0 + c < tile.kv_len) {
-      let at = ((tile.kv_base + kv0 + c) * params.num_kv_heads + tile.kv_head) * HEAD_DIM + d;
+      let at = kv_address(tile, kv0 + c) + d;
       if (use_v) {
         x = v[at];
       } else {
@@ -141,8 +156,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
   tile.kv_head = wg.y / params.group;
   tile.qo_base = batch_info[tile.request];
   tile.qo_len = batch_info[tile.request + 1u] - tile.qo_base;
-  tile.kv_base = batch_info[params.kv_indptr_offset + tile.request];
-  tile.kv_len = batch_info[params.kv_indptr_offset + tile.request + 1u] - tile.kv_base;
+  tile.kv_base = batch_info[params.kv_starts_offset + tile.request];
+  tile.kv_len = batch_info[params.kv_lens_offset + tile.request];
 
   let row = tid / THREADS_PER_ROW;
   let lane = tid % THREADS_PER_ROW;

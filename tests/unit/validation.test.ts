@@ -53,7 +53,7 @@ describe('checkAttentionArgs names the argument to fix', () => {
 
   it('rejects a KV layout it does not know', () => {
     const args = base();
-    expectInputError({ ...args, kv: { ...args.kv, kind: 'paged' } as never }, 'kv.kind', /must be 'ragged'/);
+    expectInputError({ ...args, kv: { ...args.kv, kind: 'blocked' } as never }, 'kv.kind', /must be 'ragged' or 'paged', got blocked/);
   });
 
   it('is the same check the reference runs', () => {
