@@ -11,3 +11,5 @@ export { pageBatch, randomBatch, seededRandom, type RandomBatchSpec } from './fo
 export { compareArrays, type Comparison } from './reference/compare.ts';
 export { BUILTIN_VARIANTS, builtinVariant, type BuiltinVariant } from './variant/builtins.ts';
 export { exampleTensors } from './variant/example-inputs.ts';
+export { measureReadBandwidth, median } from './gpu/bandwidth.ts';
+export { acquireDevice } from './gpu/device.ts';
