@@ -1,7 +1,9 @@
-import { GpuError } from './errors.ts';
+import { AttentionInputError, GpuError } from './errors.ts';
 import { checkAttentionArgs } from './formats/ragged.ts';
 import { acquireDevice } from './gpu/device.ts';
-import { RaggedAttentionKernel, type PipelineStats } from './gpu/ragged-attention.ts';
+import { canDecode, DecodeAttentionKernel } from './gpu/decode-attention.ts';
+import { plainAttention, RaggedAttentionKernel } from './gpu/ragged-attention.ts';
+import { PipelineCache, type PipelineStats } from './gpu/pipelines.ts';
 import { referenceAttention } from './reference/attention.ts';
 import type { AttentionArgs, AttentionResult } from './types.ts';
 
@@ -42,19 +44,25 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   device.lost.then((info) => {
     lostReason = info.message || info.reason || 'unknown reason';
   });
-  const ragged = new RaggedAttentionKernel(device, acquired.hasTimestamps);
+  const pipelines = new PipelineCache(device);
+  const ragged = new RaggedAttentionKernel(device, acquired.hasTimestamps, pipelines);
+  const decode = new DecodeAttentionKernel(device, acquired.hasTimestamps, pipelines);
   return {
     backend,
     description: acquired.adapterName,
     hasTimestamps: acquired.hasTimestamps,
-    pipelineStats: ragged.stats,
+    pipelineStats: pipelines.stats,
     get lostReason() {
       return lostReason;
     },
     async run(args) {
       const shape = checkAttentionArgs(args);
       if (lostReason !== undefined) throw new GpuError(`the GPU device was lost (${lostReason}); create a new engine`);
-      return ragged.run(shape, args);
+      const kernel = args.kernel ?? (canDecode(shape, args.variant ?? plainAttention()) ? 'decode' : 'prefill');
+      if (kernel === 'decode' && !canDecode(shape, args.variant ?? plainAttention())) {
+        throw new AttentionInputError('kernel', "'decode' needs at most one query per request and no key, value or output transform");
+      }
+      return kernel === 'decode' ? decode.run(shape, args) : ragged.run(shape, args);
     },
     destroy() {
       if (!options.device) device.destroy();

@@ -3,7 +3,8 @@ export { createEngine, type Backend, type Engine, type EngineOptions } from './e
 export { referenceAttention, referenceWeights } from './reference/attention.ts';
 export { checkAttentionArgs, causalVisible, kvData, kvRow, type BatchShape } from './formats/ragged.ts';
 export { AttentionInputError, GpuError, VariantGpuError } from './errors.ts';
-export { plainAttention, raggedKernelSource, RAGGED_TILES, type PipelineStats } from './gpu/ragged-attention.ts';
+export { plainAttention, raggedKernelSource, RAGGED_TILES } from './gpu/ragged-attention.ts';
+export type { PipelineStats } from './gpu/pipelines.ts';
 export { compileVariant, type CompiledVariant, type CompileResult, type JsHooks, type RangeReport } from './variant/compile.ts';
 export { formatDiagnostic, type Diagnostic } from './variant/diagnostics.ts';
 export * from './types.ts';
@@ -13,3 +14,4 @@ export { BUILTIN_VARIANTS, builtinVariant, type BuiltinVariant } from './variant
 export { exampleTensors } from './variant/example-inputs.ts';
 export { measureReadBandwidth, median } from './gpu/bandwidth.ts';
 export { acquireDevice } from './gpu/device.ts';
+export { canDecode, decodeHeads, decodeKernelSource, planDecode, DECODE_KEYS, type DecodePlan } from './gpu/decode-attention.ts';

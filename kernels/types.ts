@@ -60,6 +60,8 @@ export interface AttentionArgs {
   vars?: Record<string, number>;
   /** Data for every tensor the variant declares, typed as declared. */
   tensors?: Record<string, TensorData>;
+  /** WebGPU only: force a kernel; by default decode batches (≤ 1 query per request) use split-KV decode. */
+  kernel?: 'prefill' | 'decode';
 }
 
 export type TensorData = Float32Array | Int32Array | Uint32Array;
@@ -70,6 +72,8 @@ export interface AttentionResult {
   /** `[totalQo, numQoHeads]`, natural log of the softmax denominator; `-Infinity` when no key is visible. */
   lse: Float32Array;
   timing?: Timing;
+  /** Which GPU kernel ran: the tiled prefill/append kernel, or split-KV decode with its merge. */
+  kernel?: 'prefill' | 'decode';
   /** CPU runs only: hook reads outside a tensor or vector (the GPU clamps the same reads). */
   rangeReports?: RangeReport[];
 }

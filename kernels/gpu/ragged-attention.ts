@@ -1,13 +1,14 @@
 import raggedTemplate from '../wgsl/attention_ragged.wgsl?raw';
-import { AttentionInputError, GpuError, VariantGpuError } from '../errors.ts';
+import { checkDeviceLimits } from './limits.ts';
+import { bindGroupLayout, type PipelineCache } from './pipelines.ts';
 import { kvData, queryTiles, type BatchShape } from '../formats/ragged.ts';
 import type { AttentionArgs, AttentionResult, HeadDim } from '../types.ts';
 import { compileVariant, type CompiledVariant } from '../variant/compile.ts';
 import { hookParamFields } from '../variant/emit-wgsl.ts';
 import { resolveVariantInputs, type VariantInputs } from '../variant/inputs.ts';
-import { kernelSource, mapToSourceLine } from '../variant/kernel-source.ts';
-import { outputBuffer, readFloat32, stagingCopy, storageBuffer } from './buffers.ts';
-import { PassTimer } from './timing.ts';
+import { kernelSource } from '../variant/kernel-source.ts';
+import { outputBuffer, storageBuffer } from './buffers.ts';
+import { runSteps, uniformBuffer } from './dispatch.ts';
 
 /** Tile shape per head dim, chosen so q, k/v and score tiles fit the default 16 KiB of workgroup memory. */
 export const RAGGED_TILES: Record<HeadDim, { TILE_Q: number; TILE_K: number; THREADS_PER_ROW: number }> = {
@@ -35,99 +36,25 @@ export function raggedKernelSource(headDim: HeadDim, variant: CompiledVariant = 
   return kernelSource(raggedTemplate, label, variant, { HEAD_DIM: headDim, PAGE_SIZE: pageSize, ...RAGGED_TILES[headDim] });
 }
 
-const STORAGE_READ = [1, 2, 3, 4, 8];
-const STORAGE_WRITE = [5, 6];
-const UNIFORMS = [0, 7];
-
-export interface PipelineStats {
-  /** Pipelines compiled so far; a cache hit does not add one. */
-  created: number;
-  /** Milliseconds of the last pipeline creation (shader module + pipeline), 0 on a cache hit. */
-  lastCreateMs: number;
-}
-
-/** Runs ragged attention on one device; pipelines are cached by variant hash and head dim. */
+/** Runs the tiled prefill/append kernel on one device; pipelines are cached by variant, head dim and page size. */
 export class RaggedAttentionKernel {
-  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
   private readonly layout: GPUBindGroupLayout;
-  readonly stats: PipelineStats = { created: 0, lastCreateMs: 0 };
 
   constructor(
     private readonly device: GPUDevice,
     private readonly hasTimestamps: boolean,
+    private readonly pipelines: PipelineCache,
   ) {
-    const entry = (binding: number, buffer: GPUBufferBindingLayout): GPUBindGroupLayoutEntry => ({
-      binding,
-      visibility: GPUShaderStage.COMPUTE,
-      buffer,
-    });
-    this.layout = device.createBindGroupLayout({
-      label: 'attention_ragged bindings',
-      entries: [
-        ...UNIFORMS.map((b) => entry(b, { type: 'uniform' })),
-        ...STORAGE_READ.map((b) => entry(b, { type: 'read-only-storage' })),
-        ...STORAGE_WRITE.map((b) => entry(b, { type: 'storage' })),
-      ],
+    this.layout = bindGroupLayout(device, 'attention_ragged bindings', {
+      uniform: [0, 7],
+      'read-only-storage': [1, 2, 3, 4, 8],
+      storage: [5, 6],
     });
   }
 
   private pipeline(headDim: HeadDim, variant: CompiledVariant, pageSize: number): Promise<GPUComputePipeline> {
-    const key = `${variant.hash}:${headDim}:${pageSize}`;
-    let pipeline = this.pipelines.get(key);
-    if (!pipeline) {
-      pipeline = this.createPipeline(headDim, variant, pageSize);
-      pipeline.catch(() => this.pipelines.delete(key));
-      this.pipelines.set(key, pipeline);
-    } else {
-      this.stats.lastCreateMs = 0;
-    }
-    return pipeline;
-  }
-
-  private async createPipeline(headDim: HeadDim, variant: CompiledVariant, pageSize: number): Promise<GPUComputePipeline> {
-    const started = performance.now();
-    const label = `attention d${headDim} page ${pageSize} variant ${variant.hash}`;
-    const code = raggedKernelSource(headDim, variant, pageSize);
-    const module = this.device.createShaderModule({ label, code });
-    const info = await module.getCompilationInfo();
-    const errors = info.messages.filter((m) => m.type === 'error');
-    if (errors.length) {
-      const mapped = errors.map((m) => mapToSourceLine(code, m.lineNum, m.message));
-      if (mapped.every((d) => d !== undefined)) throw new VariantGpuError(mapped);
-      throw new GpuError(`${label} failed to compile (a kernel bug, not your code): ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
-    }
-    const pipeline = await this.device.createComputePipelineAsync({
-      label,
-      layout: this.device.createPipelineLayout({ label, bindGroupLayouts: [this.layout] }),
-      compute: { module, entryPoint: 'main' },
-    });
-    this.stats.created++;
-    this.stats.lastCreateMs = performance.now() - started;
-    return pipeline;
-  }
-
-  /** Throws AttentionInputError when the batch exceeds what this device can bind or dispatch. */
-  private checkLimits(shape: BatchShape, tileCount: number, tensorBytes: number): void {
-    const limits = this.device.limits;
-    const maxBinding = limits.maxStorageBufferBindingSize;
-    const sizes: [string, number][] = [
-      ['q', shape.totalQo * shape.numQoHeads * shape.headDim * 4],
-      [shape.paged ? 'kv.kPages' : 'kv.k', shape.kvRows * shape.numKvHeads * shape.headDim * 4],
-      [shape.paged ? 'kv.vPages' : 'kv.v', shape.kvRows * shape.numKvHeads * shape.headDim * 4],
-      ['tensors', tensorBytes],
-    ];
-    for (const [name, bytes] of sizes) {
-      if (bytes > maxBinding) {
-        throw new AttentionInputError(name, `needs ${mib(bytes)} but this device binds at most ${mib(maxBinding)} per buffer`);
-      }
-    }
-    const maxGroups = limits.maxComputeWorkgroupsPerDimension;
-    if (tileCount > maxGroups) {
-      throw new AttentionInputError('qoIndptr', `makes ${tileCount} query tiles, above this device's ${maxGroups} workgroups per dispatch dimension`);
-    }
-    if (shape.numQoHeads > maxGroups) {
-      throw new AttentionInputError('numQoHeads', `${shape.numQoHeads} is above this device's ${maxGroups} workgroups per dimension`);
-    }
+    const label = `attention_prefill d${headDim} page ${pageSize} variant ${variant.hash}`;
+    return this.pipelines.get(label, label, () => raggedKernelSource(headDim, variant, pageSize), this.layout);
   }
 
   async run(shape: BatchShape, args: AttentionArgs): Promise<AttentionResult> {
@@ -138,34 +65,27 @@ export class RaggedAttentionKernel {
     const { TILE_Q } = RAGGED_TILES[shape.headDim];
     const tiles = queryTiles(shape, TILE_Q);
     const tileCount = tiles.length / 2;
-    this.checkLimits(shape, tileCount, tensorWords.byteLength);
+    checkDeviceLimits(this.device, shape, tileCount, tensorWords.byteLength);
     const oLength = shape.totalQo * shape.numQoHeads * shape.headDim;
     const lseLength = shape.totalQo * shape.numQoHeads;
     const pipeline = await this.pipeline(shape.headDim, variant, shape.paged?.pageSize ?? 0);
     if (tileCount === 0) return { o: new Float32Array(oLength), lse: new Float32Array(lseLength) };
 
-    device.pushErrorScope('out-of-memory');
-    device.pushErrorScope('validation');
     const { batchInfo, offsets } = packBatchInfo([shape.qoIndptr, shape.kvStarts, shape.kvLens, tiles, shape.paged?.kvIndices ?? new Uint32Array(0)]);
     const params = new ArrayBuffer(48);
     new Uint32Array(params, 0, 4).set([shape.numQoHeads, shape.numKvHeads, shape.group, shape.causal ? 1 : 0]);
     new Float32Array(params, 16, 1)[0] = args.smScale ?? variant.smScale ?? shape.smScale;
     new Uint32Array(params, 20, 5).set([NEG_INF_BITS, offsets[1], offsets[2], offsets[3], offsets[4]]);
-
-    const uniform = (label: string, data: ArrayBuffer) => {
-      const buffer = device.createBuffer({ label, size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-      device.queue.writeBuffer(buffer, 0, data);
-      return buffer;
-    };
+    const { k, v } = kvData(args.kv);
     const buffers = [
-      uniform('attention params', params),
+      uniformBuffer(device, 'attention params', params),
       storageBuffer(device, 'q', args.q),
-      storageBuffer(device, 'k', kvData(args.kv).k),
-      storageBuffer(device, 'v', kvData(args.kv).v),
+      storageBuffer(device, 'k', k),
+      storageBuffer(device, 'v', v),
       storageBuffer(device, 'batch info', batchInfo),
       outputBuffer(device, 'o', oLength * 4),
       outputBuffer(device, 'lse', lseLength * 4),
-      uniform('hook params', hookParams),
+      uniformBuffer(device, 'hook params', hookParams),
       storageBuffer(device, 'tensor words', tensorWords),
     ];
     const bindGroup = device.createBindGroup({
@@ -173,32 +93,10 @@ export class RaggedAttentionKernel {
       layout: this.layout,
       entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
     });
-    const timer = this.hasTimestamps ? new PassTimer(device, 'attention_ragged') : undefined;
-    const encoder = device.createCommandEncoder({ label: 'attention_ragged' });
-    const pass = encoder.beginComputePass({ label: 'attention_ragged', timestampWrites: timer?.passWrites() });
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(tileCount, shape.numQoHeads);
-    pass.end();
-    timer?.encodeResolve(encoder);
-    const oStaging = stagingCopy(device, encoder, buffers[5]);
-    const lseStaging = stagingCopy(device, encoder, buffers[6]);
-    const started = performance.now();
-    device.queue.submit([encoder.finish()]);
-    const validation = device.popErrorScope();
-    const memory = device.popErrorScope();
-    try {
-      const [validationError, memoryError] = await Promise.all([validation, memory]);
-      const error = validationError ?? memoryError;
-      if (error) throw new GpuError(`attention_ragged failed on the GPU: ${error.message}`);
-      const [o, lse] = await Promise.all([readFloat32(oStaging, oLength), readFloat32(lseStaging, lseLength)]);
-      const wallMs = performance.now() - started;
-      const timing = timer ? { ms: await timer.read(), source: 'timestamp' as const } : { ms: wallMs, source: 'wall' as const };
-      return { o, lse, timing };
-    } finally {
-      timer?.destroy();
-      for (const buffer of [...buffers, oStaging, lseStaging]) buffer.destroy();
-    }
+    const step = { label: 'attention_ragged', pipeline, bindGroup, groups: [tileCount, shape.numQoHeads] as [number, number] };
+    const outputs = [{ buffer: buffers[5], length: oLength }, { buffer: buffers[6], length: lseLength }];
+    const { arrays, timing } = await runSteps(device, 'attention_ragged', [step], outputs, buffers, this.hasTimestamps);
+    return { o: arrays[0], lse: arrays[1], timing, kernel: 'prefill' };
   }
 }
 
@@ -240,6 +138,3 @@ export function packHookInputs(variant: CompiledVariant, inputs: VariantInputs):
   return { hookParams, tensorWords };
 }
 
-function mib(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-}

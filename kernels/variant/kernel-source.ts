@@ -1,3 +1,4 @@
+import common from '../wgsl/common.wgsl?raw';
 import { specialize } from '../wgsl/specialize.ts';
 import type { CompiledVariant } from './compile.ts';
 import type { Diagnostic } from './diagnostics.ts';
@@ -10,7 +11,7 @@ const HOOKS_MARK = /^\/\/ @hooks$/gm;
 export function kernelSource(template: string, label: string, variant: CompiledVariant, constants: Record<string, number>): string {
   if ((template.match(HOOKS_MARK) ?? []).length !== 1) throw new Error(`${label}: the template needs exactly one \`// @hooks\` line`);
   const hooks = `// hooks of variant ${variant.hash}\n${variant.wgsl}`;
-  return specialize(template.replace(HOOKS_MARK, () => hooks), label, constants);
+  return specialize(template.replace(HOOKS_MARK, () => hooks).replace(/^\/\/ @include common$/m, () => common), label, constants);
 }
 
 /**

@@ -31,17 +31,6 @@ const KV_STRIDE: u32 = HEAD_DIM + 1u;
 const MASKED: f32 = -3.0e38;
 const MASK_LIMIT: f32 = -1.0e38;
 
-/** Positions within the request, as the variant's hooks see them. */
-struct Idx {
-  batch: i32,
-  qo: i32,
-  kv: i32,
-  qo_head: i32,
-  kv_head: i32,
-  qo_len: i32,
-  kv_len: i32,
-}
-
 struct Params {
   num_qo_heads: u32,
   num_kv_heads: u32,
@@ -62,6 +51,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read> batch_info: array<u32>;  // qoIndptr | kvStarts | kvLens | tiles | kvIndices
 @group(0) @binding(5) var<storage, read_write> o: array<f32>;     // [totalQo, numQoHeads, HEAD_DIM]
 @group(0) @binding(6) var<storage, read_write> lse: array<f32>;   // [totalQo, numQoHeads]
+
+// @include common
 
 // Query rows; after the key loop, output rows (for the output transform).
 var<workgroup> q_tile: array<f32, TILE_Q * HEAD_DIM>;
@@ -99,23 +90,13 @@ fn row_idx(tile: Tile, row: u32, kv: u32) -> Idx {
   return Idx(i32(tile.request), i32(tile.qo_start + row), i32(kv), i32(tile.qo_head), i32(tile.kv_head), i32(tile.qo_len), i32(tile.kv_len));
 }
 
-/** Where key `j` of the tile's request starts in `k`/`v`: through the page table when paged. */
-fn kv_address(tile: Tile, j: u32) -> u32 {
-  var row = tile.kv_base + j;
-  if (PAGE_SIZE > 0u) {
-    let page = batch_info[params.kv_indices_offset + tile.kv_base + j / max(PAGE_SIZE, 1u)];
-    row = page * PAGE_SIZE + j % max(PAGE_SIZE, 1u);
-  }
-  return (row * params.num_kv_heads + tile.kv_head) * HEAD_DIM;
-}
-
 fn stage_kv(tid: u32, tile: Tile, use_v: bool, kv0: u32) {
   for (var i = tid; i < TILE_K * HEAD_DIM; i += WORKGROUP_SIZE) {
     let c = i / HEAD_DIM;
     let d = i % HEAD_DIM;
     var x = 0.0;
     if (kv0 + c < tile.kv_len) {
-      let at = kv_address(tile, kv0 + c) + d;
+      let at = (kv_token_row(tile.kv_base, kv0 + c) * params.num_kv_heads + tile.kv_head) * HEAD_DIM + d;
       if (use_v) {
         x = v[at];
       } else {

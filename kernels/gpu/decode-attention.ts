@@ -1,0 +1,171 @@
+import decodeTemplate from '../wgsl/attention_decode.wgsl?raw';
+import mergeTemplate from '../wgsl/attention_merge.wgsl?raw';
+import { kvData, type BatchShape } from '../formats/ragged.ts';
+import type { AttentionArgs, AttentionResult, HeadDim } from '../types.ts';
+import type { CompiledVariant } from '../variant/compile.ts';
+import { resolveVariantInputs } from '../variant/inputs.ts';
+import { kernelSource } from '../variant/kernel-source.ts';
+import { specialize } from '../wgsl/specialize.ts';
+import { outputBuffer, storageBuffer } from './buffers.ts';
+import { runSteps, uniformBuffer, type ComputeStep } from './dispatch.ts';
+import { checkDeviceLimits } from './limits.ts';
+import { bindGroupLayout, type PipelineCache } from './pipelines.ts';
+import { packBatchInfo, packHookInputs, plainAttention } from './ragged-attention.ts';
+
+/** Keys a decode workgroup reads per step (its 16 key slots). */
+export const DECODE_KEYS = 16;
+const NEG_INF_BITS = 0xff800000;
+const DIRECT = 0xffffffff;
+
+/** Query heads per decode workgroup: they share one KV head, so it must divide the group. */
+export function decodeHeads(group: number): number {
+  return [4, 2, 1].find((h) => group % h === 0)!;
+}
+
+/**
+ * Whether the split-KV decode kernel can run this batch: one query (or none) per request, and no
+ * key, value or output transform (those need whole rows, which the prefill kernel stages).
+ */
+export function canDecode(shape: BatchShape, variant: CompiledVariant): boolean {
+  if (shape.totalQo === 0) return false;
+  for (let b = 0; b < shape.batchSize; b++) if (shape.qoIndptr[b + 1] - shape.qoIndptr[b] > 1) return false;
+  const hooks = variant.ir.hooks;
+  return !hooks.keyTransform && !hooks.valueTransform && !hooks.outputTransform;
+}
+
+/** Work items of a decode batch: each request's keys cut into chunks; chunks of split requests are merged. */
+export interface DecodePlan {
+  /** Keys per chunk (a multiple of DECODE_KEYS). */
+  chunkSize: number;
+  /** 4 words per item: request, first key, end key, partial row (or 0xffffffff: write the output directly). */
+  items: Uint32Array;
+  /** 3 words per merge: output row, first partial row, number of partials. */
+  merges: Uint32Array;
+  partialRows: number;
+}
+
+/**
+ * Splits keys so that about `targetWorkgroups` workgroups run (enough to fill a large GPU), never
+ * cutting chunks below `minChunk` keys, where the merge would cost more than the parallelism gains.
+ */
+export function planDecode(shape: BatchShape, targetWorkgroups = 1024, minChunk = 256): DecodePlan {
+  const headGroups = shape.numQoHeads / decodeHeads(shape.group);
+  const wantedItems = Math.max(1, Math.ceil(targetWorkgroups / headGroups));
+  const roundUp = (n: number) => Math.ceil(n / DECODE_KEYS) * DECODE_KEYS;
+  const chunkSize = roundUp(Math.max(minChunk, Math.ceil(shape.totalKv / wantedItems)));
+  const items: number[] = [];
+  const merges: number[] = [];
+  let partialRows = 0;
+  for (let b = 0; b < shape.batchSize; b++) {
+    if (shape.qoIndptr[b + 1] === shape.qoIndptr[b]) continue;
+    const kvLen = shape.kvLens[b];
+    const chunks = Math.max(1, Math.ceil(kvLen / chunkSize));
+    if (chunks === 1) {
+      items.push(b, 0, kvLen, DIRECT);
+      continue;
+    }
+    merges.push(shape.qoIndptr[b], partialRows, chunks);
+    for (let c = 0; c < chunks; c++) items.push(b, c * chunkSize, Math.min(kvLen, (c + 1) * chunkSize), partialRows++);
+  }
+  return { chunkSize, items: Uint32Array.from(items), merges: Uint32Array.from(merges), partialRows };
+}
+
+export function decodeKernelSource(headDim: HeadDim, heads: number, variant: CompiledVariant = plainAttention(), pageSize = 0): string {
+  return kernelSource(decodeTemplate, `attention_decode d${headDim}`, variant, { HEAD_DIM: headDim, HEADS: heads, PAGE_SIZE: pageSize });
+}
+
+/** Runs split-KV decode and its merge (the contraction) on one device. */
+export class DecodeAttentionKernel {
+  private readonly decodeLayout: GPUBindGroupLayout;
+  private readonly mergeLayout: GPUBindGroupLayout;
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly hasTimestamps: boolean,
+    private readonly pipelines: PipelineCache,
+  ) {
+    this.decodeLayout = bindGroupLayout(device, 'attention_decode bindings', {
+      uniform: [0, 7],
+      'read-only-storage': [1, 2, 3, 4, 8],
+      storage: [5, 6, 9],
+    });
+    this.mergeLayout = bindGroupLayout(device, 'attention_merge bindings', {
+      uniform: [0],
+      'read-only-storage': [1, 2],
+      storage: [3, 4],
+    });
+  }
+
+  async run(shape: BatchShape, args: AttentionArgs, plan = planDecode(shape)): Promise<AttentionResult> {
+    const { device } = this;
+    const variant = args.variant ?? plainAttention();
+    const inputs = resolveVariantInputs(variant, args.vars, args.tensors);
+    const { hookParams, tensorWords } = packHookInputs(variant, inputs);
+    const itemCount = plan.items.length / 4;
+    const heads = decodeHeads(shape.group);
+    checkDeviceLimits(device, shape, itemCount, tensorWords.byteLength);
+    const pageSize = shape.paged?.pageSize ?? 0;
+    const decodeLabel = `attention_decode d${shape.headDim} heads ${heads} page ${pageSize} variant ${variant.hash}`;
+    const mergeLabel = `attention_merge d${shape.headDim} softmax ${variant.useSoftmax}`;
+    const [decode, merge] = await Promise.all([
+      this.pipelines.get(decodeLabel, decodeLabel, () => decodeKernelSource(shape.headDim, heads, variant, pageSize), this.decodeLayout),
+      this.pipelines.get(mergeLabel, mergeLabel, () => specialize(mergeTemplate, mergeLabel, { HEAD_DIM: shape.headDim, USE_SOFTMAX: variant.useSoftmax ? 1 : 0 }), this.mergeLayout),
+    ]);
+
+    const oLength = shape.totalQo * shape.numQoHeads * shape.headDim;
+    const lseLength = shape.totalQo * shape.numQoHeads;
+    const partialLseOffset = plan.partialRows * shape.numQoHeads * shape.headDim;
+    const { batchInfo, offsets } = packBatchInfo([shape.qoIndptr, shape.kvStarts, shape.kvLens, plan.items, shape.paged?.kvIndices ?? new Uint32Array(0)]);
+    const params = new ArrayBuffer(48);
+    new Uint32Array(params, 0, 4).set([shape.numQoHeads, shape.numKvHeads, shape.group, shape.causal ? 1 : 0]);
+    new Float32Array(params, 16, 1)[0] = args.smScale ?? variant.smScale ?? shape.smScale;
+    new Uint32Array(params, 20, 7).set([NEG_INF_BITS, offsets[1], offsets[2], offsets[3], offsets[4], offsets[0], partialLseOffset]);
+    const { k, v } = kvData(args.kv);
+    const o = outputBuffer(device, 'o', oLength * 4);
+    const lse = outputBuffer(device, 'lse', lseLength * 4);
+    const partial = outputBuffer(device, 'partial states', plan.partialRows * shape.numQoHeads * (shape.headDim + 1) * 4);
+    const decodeBuffers: GPUBuffer[] = [
+      uniformBuffer(device, 'decode params', params),
+      storageBuffer(device, 'q', args.q),
+      storageBuffer(device, 'k', k),
+      storageBuffer(device, 'v', v),
+      storageBuffer(device, 'batch info', batchInfo),
+      o,
+      lse,
+      uniformBuffer(device, 'hook params', hookParams),
+      storageBuffer(device, 'tensor words', tensorWords),
+      partial,
+    ];
+    const steps: ComputeStep[] = [
+      {
+        label: 'attention_decode',
+        pipeline: decode,
+        bindGroup: device.createBindGroup({
+          label: 'attention_decode bindings',
+          layout: this.decodeLayout,
+          entries: decodeBuffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+        }),
+        groups: [itemCount, shape.numQoHeads / heads],
+      },
+    ];
+    const owned = [...decodeBuffers];
+    if (plan.merges.length) {
+      const mergeParams = uniformBuffer(device, 'merge params', Uint32Array.from([shape.numQoHeads, 0, partialLseOffset, NEG_INF_BITS]).buffer);
+      const merges = storageBuffer(device, 'merges', plan.merges);
+      owned.push(mergeParams, merges);
+      steps.push({
+        label: 'attention_merge',
+        pipeline: merge,
+        bindGroup: device.createBindGroup({
+          label: 'attention_merge bindings',
+          layout: this.mergeLayout,
+          entries: [mergeParams, merges, partial, o, lse].map((buffer, binding) => ({ binding, resource: { buffer } })),
+        }),
+        groups: [plan.merges.length / 3, shape.numQoHeads],
+      });
+    }
+    const outputs = [{ buffer: o, length: oLength }, { buffer: lse, length: lseLength }];
+    const { arrays, timing } = await runSteps(device, 'attention_decode', steps, outputs, owned, this.hasTimestamps);
+    return { o: arrays[0], lse: arrays[1], timing, kernel: 'decode' };
+  }
+}

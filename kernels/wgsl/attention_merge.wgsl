@@ -1,0 +1,68 @@
+// The contraction: merges the partial states of a request's KV chunks into its output.
+// With softmax, partial i holds its normalized output o_i and lse_i; the merged state is
+//   lse = log Σ exp(lse_i),   o = Σ exp(lse_i - lse) · o_i
+// computed against the largest lse_i so nothing overflows. A chunk that saw no key has
+// lse_i = -inf and weight 0; if every chunk is empty, o = 0 and lse = -inf.
+// Without softmax (USE_SOFTMAX false) outputs are plain sums, and lse is 0 if any chunk saw a key.
+
+const HEAD_DIM: u32 = 128u;   // specialized
+const USE_SOFTMAX: u32 = 1u;  // specialized
+
+struct Params {
+  num_qo_heads: u32,
+  merges_offset: u32,       // (output row, first partial row, partial count) per merge in `batch_info`
+  partial_lse_offset: u32,
+  neg_inf_bits: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> batch_info: array<u32>;
+@group(0) @binding(2) var<storage, read> partial: array<f32>;
+@group(0) @binding(3) var<storage, read_write> o: array<f32>;
+@group(0) @binding(4) var<storage, read_write> lse: array<f32>;
+
+@compute @workgroup_size(HEAD_DIM)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) d: u32) {
+  let merge = params.merges_offset + 3u * wg.x;
+  let out_row = batch_info[merge];
+  let first = batch_info[merge + 1u];
+  let count = batch_info[merge + 2u];
+  let head = wg.y;
+  let neg_inf = bitcast<f32>(params.neg_inf_bits);
+
+  var any = false;
+  var max_lse = -3.0e38;
+  for (var i = 0u; i < count; i++) {
+    let part = partial[params.partial_lse_offset + (first + i) * params.num_qo_heads + head];
+    if (part > -1.0e38) {
+      any = true;
+      max_lse = max(max_lse, part);
+    }
+  }
+  var sum = 0.0;
+  var weight_sum = 0.0;
+  for (var i = 0u; i < count; i++) {
+    let row = (first + i) * params.num_qo_heads + head;
+    let part = partial[params.partial_lse_offset + row];
+    if (part > -1.0e38) {
+      var w = 1.0;
+      if (USE_SOFTMAX != 0u) {
+        w = exp(part - max_lse);
+      }
+      weight_sum += w;
+      sum += w * partial[row * HEAD_DIM + d];
+    }
+  }
+  let out = out_row * params.num_qo_heads + head;
+  if (USE_SOFTMAX != 0u) {
+    o[out * HEAD_DIM + d] = select(0.0, sum / weight_sum, any);
+    if (d == 0u) {
+      lse[out] = select(neg_inf, max_lse + log(weight_sum), any);
+    }
+  } else {
+    o[out * HEAD_DIM + d] = sum;
+    if (d == 0u) {
+      lse[out] = select(neg_inf, 0.0, any);
+    }
+  }
+}
