@@ -7,11 +7,14 @@
  */
 import { create, globals } from 'webgpu';
 import {
-  acquireDevice, BUILTIN_VARIANTS, builtinVariant, compileVariant, createEngine, measureReadBandwidth, median, pageBatch, randomBatch,
+  acquireDevice, BUILTIN_VARIANTS, checkAttentionArgs, compareArrays, planDecode, referenceAttention, builtinVariant, compileVariant, createEngine, measureReadBandwidth, median, pageBatch, randomBatch,
   type AttentionArgs, type CompiledVariant, type Engine,
 } from '#kernels/index.ts';
 
 Object.assign(globalThis, globals);
+// dawn.node resolves GPU promises from its own polling, which does not keep Node's event loop
+// alive: without a pending timer Node exits (or tears dawn down mid-flight) while a mapAsync waits.
+const keepAlive = setInterval(() => {}, 1000);
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const only = process.env.BENCH_ONLY?.split(',');
@@ -26,6 +29,16 @@ async function gpuMs(engine: Engine, args: AttentionArgs): Promise<number> {
   return median(times);
 }
 
+/** Checks a kernel path on this GPU against the reference at a small size before timing it. */
+async function verify(name: string, args: AttentionArgs): Promise<void> {
+  const got = await engine.run(args);
+  const want = referenceAttention(args);
+  const error = compareArrays(got.o, want.o);
+  const ok = error.maxAbsError <= 1e-4 && error.mismatchedSpecials.length === 0;
+  report(`verify ${name}`, { kernel: got.kernel ?? '?', maxAbsError: error.maxAbsError, ok: String(ok) });
+  if (!ok) throw new Error(`${name}: the GPU result is wrong on this device`);
+}
+
 function variant(id: string): CompiledVariant {
   const result = compileVariant(builtinVariant(id).source);
   if (!result.ok) throw new Error(`${id} failed to compile`);
@@ -38,6 +51,7 @@ function report(name: string, fields: Record<string, number | string>) {
 
 const gpu = create(['enable-dawn-features=allow_unsafe_apis']);
 const acquired = await acquireDevice(gpu);
+console.error('# creating the engine');
 const engine = await createEngine({ backend: 'webgpu', device: acquired.device });
 console.log(`# adapter: ${acquired.adapterName}; maxStorageBufferBindingSize ${acquired.device.limits.maxStorageBufferBindingSize}, maxBufferSize ${acquired.device.limits.maxBufferSize}`);
 
@@ -53,23 +67,42 @@ if (!only || only.includes('codegen')) {
   }
 }
 
+console.error('# measuring streaming-read bandwidth');
 const streamBytes = Number(process.env.BENCH_STREAM_BYTES ?? 2 ** 30);
 const bandwidth = await measureReadBandwidth(acquired.device, streamBytes, RUNS);
 report('stream-read', { bytes: streamBytes, TBps: +(bandwidth / 1e12).toFixed(3) });
 
 if (!only || only.includes('decode')) {
   // Paged decode: batch 64, 32 query heads over 8 KV heads, head dim 128, 4096 keys, pages of 16.
+  const small = randomBatch({ qoLens: [1, 1, 1], kvLens: [1000, 3000, 17], numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 3 });
+  await verify('paged decode', pageBatch(small, 16, 3));
+  await verify('paged decode, soft-cap', { ...pageBatch(small, 16, 3), variant: variant('soft-cap') });
+  console.error('# paged decode: building the batch');
   const B = 64;
   const L = 4096;
   const ragged = randomBatch({ qoLens: Array(B).fill(1), kvLens: Array(B).fill(L), numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 1 });
   const paged = pageBatch(ragged, 16, 1);
-  const ms = await gpuMs(engine, paged);
   const bytes = 2 * B * L * 8 * 128 * 4 + 2 * B * 32 * 128 * 4;
-  const achieved = bytes / (ms / 1e3);
-  report('paged-decode', { ms: +ms.toFixed(4), TBps: +(achieved / 1e12).toFixed(3), ofStreamRead: +(achieved / bandwidth).toFixed(3) });
+  for (const kernel of ['decode', 'prefill'] as const) {
+    const ms = await gpuMs(engine, { ...paged, kernel });
+    const achieved = bytes / (ms / 1e3);
+    report(`paged-decode (${kernel} kernel)`, { ms: +ms.toFixed(4), TBps: +(achieved / 1e12).toFixed(3), ofStreamRead: +(achieved / bandwidth).toFixed(3) });
+  }
+  const shape = checkAttentionArgs(paged);
+  for (const target of [256, 4096, 16384]) {
+    const plan = planDecode(shape, target);
+    const ms = await gpuMs(engine, { ...paged, plan });
+    report(`paged-decode, ${plan.items.length / 4} items of ${plan.chunkSize} keys`, { ms: +ms.toFixed(4), ofStreamRead: +(bytes / (ms / 1e3) / bandwidth).toFixed(3) });
+  }
+  const portable = await createEngine({ backend: 'webgpu', device: acquired.device, subgroups: false });
+  const portableMs = await gpuMs(portable, paged);
+  report('paged-decode, portable lane sums (no subgroups)', { ms: +portableMs.toFixed(4), ofStreamRead: +(bytes / (portableMs / 1e3) / bandwidth).toFixed(3) });
+  const ms = await gpuMs(engine, ragged);
+  report('ragged-decode (decode kernel)', { ms: +ms.toFixed(4), TBps: +(bytes / ms / 1e9).toFixed(3), ofStreamRead: +(bytes / (ms / 1e3) / bandwidth).toFixed(3) });
 }
 
 if (!only || only.includes('prefill')) {
+  await verify('causal prefill', randomBatch({ qoLens: [300, 77], kvLens: [300, 100], numQoHeads: 4, numKvHeads: 2, headDim: 128, causal: true, seed: 4 }));
   // Causal prefill: batch 8, 32 heads, 2048 tokens, head dim 128.
   const B = 8;
   const L = 2048;
@@ -85,5 +118,6 @@ if (!only || only.includes('prefill')) {
   }
 }
 engine.destroy();
-// dawn.node keeps the process alive (and can abort in its teardown); the results are printed.
+clearInterval(keepAlive);
+// The results are printed; exit without waiting for dawn.node's teardown, which can abort.
 process.exit(0);

@@ -1,7 +1,7 @@
 import { AttentionInputError, GpuError } from './errors.ts';
 import { checkAttentionArgs } from './formats/ragged.ts';
 import { acquireDevice } from './gpu/device.ts';
-import { canDecode, DecodeAttentionKernel } from './gpu/decode-attention.ts';
+import { canDecode, DecodeAttentionKernel, subgroupLanes } from './gpu/decode-attention.ts';
 import { plainAttention, RaggedAttentionKernel } from './gpu/ragged-attention.ts';
 import { PipelineCache, type PipelineStats } from './gpu/pipelines.ts';
 import { referenceAttention } from './reference/attention.ts';
@@ -16,6 +16,8 @@ export interface EngineOptions {
   device?: GPUDevice;
   /** The WebGPU entry point; defaults to `navigator.gpu`. In Node: `create()` from the `webgpu` package. */
   gpu?: GPU;
+  /** Use subgroup operations where the device has them (default true); false forces the portable path. */
+  subgroups?: boolean;
 }
 
 export interface Engine {
@@ -46,7 +48,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   });
   const pipelines = new PipelineCache(device);
   const ragged = new RaggedAttentionKernel(device, acquired.hasTimestamps, pipelines);
-  const decode = new DecodeAttentionKernel(device, acquired.hasTimestamps, pipelines);
+  const lanes = options.subgroups === false ? undefined : subgroupLanes(device);
+  const decode = new DecodeAttentionKernel(device, acquired.hasTimestamps, pipelines, lanes);
   return {
     backend,
     description: acquired.adapterName,
@@ -62,7 +65,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       if (kernel === 'decode' && !canDecode(shape, args.variant ?? plainAttention())) {
         throw new AttentionInputError('kernel', "'decode' needs at most one query per request and no key, value or output transform");
       }
-      return kernel === 'decode' ? decode.run(shape, args) : ragged.run(shape, args);
+      return kernel === 'decode' ? decode.run(shape, args, args.plan) : ragged.run(shape, args);
     },
     destroy() {
       if (!options.device) device.destroy();

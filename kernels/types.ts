@@ -1,5 +1,6 @@
 /** Shapes and values shared by every backend. Layouts follow FlashInfer (see formats/README.md). */
 
+import type { DecodePlan } from './gpu/decode-attention.ts';
 import type { CompiledVariant, RangeReport } from './variant/compile.ts';
 
 export const SUPPORTED_HEAD_DIMS = [64, 128] as const;
@@ -62,6 +63,8 @@ export interface AttentionArgs {
   tensors?: Record<string, TensorData>;
   /** WebGPU only: force a kernel; by default decode batches (≤ 1 query per request) use split-KV decode. */
   kernel?: 'prefill' | 'decode';
+  /** WebGPU decode only: how keys are split into chunks (`planDecode`); by default sized to fill a large GPU. */
+  plan?: DecodePlan;
 }
 
 export type TensorData = Float32Array | Int32Array | Uint32Array;

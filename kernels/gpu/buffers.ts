@@ -1,8 +1,8 @@
-/** Uploads `data` to a new storage buffer. WebGPU bindings cannot be empty, so the minimum is 4 bytes. */
+/** Uploads `data` to a new storage buffer. Bindings cannot be empty (and vec4 ones need 16 bytes), so the minimum is 16. */
 export function storageBuffer(device: GPUDevice, label: string, data: Float32Array | Uint32Array): GPUBuffer {
   const buffer = device.createBuffer({
     label,
-    size: Math.max(4, data.byteLength),
+    size: Math.max(16, Math.ceil(data.byteLength / 4) * 4),
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
   });
   if (data.byteLength > 0) device.queue.writeBuffer(buffer, 0, data);

@@ -1,5 +1,7 @@
 import decodeTemplate from '../wgsl/attention_decode.wgsl?raw';
 import mergeTemplate from '../wgsl/attention_merge.wgsl?raw';
+import laneSumsShared from '../wgsl/decode_lane_sums_shared.wgsl?raw';
+import laneSumsSubgroup from '../wgsl/decode_lane_sums_subgroup.wgsl?raw';
 import { kvData, type BatchShape } from '../formats/ragged.ts';
 import type { AttentionArgs, AttentionResult, HeadDim } from '../types.ts';
 import type { CompiledVariant } from '../variant/compile.ts';
@@ -12,8 +14,8 @@ import { checkDeviceLimits } from './limits.ts';
 import { bindGroupLayout, type PipelineCache } from './pipelines.ts';
 import { packBatchInfo, packHookInputs, plainAttention } from './ragged-attention.ts';
 
-/** Keys a decode workgroup reads per step (its 16 key slots). */
-export const DECODE_KEYS = 16;
+/** Granularity of chunk boundaries (a multiple of every workgroup's key slots). */
+export const DECODE_KEYS = 32;
 const NEG_INF_BITS = 0xff800000;
 const DIRECT = 0xffffffff;
 
@@ -70,8 +72,27 @@ export function planDecode(shape: BatchShape, targetWorkgroups = 1024, minChunk 
   return { chunkSize, items: Uint32Array.from(items), merges: Uint32Array.from(merges), partialRows };
 }
 
-export function decodeKernelSource(headDim: HeadDim, heads: number, variant: CompiledVariant = plainAttention(), pageSize = 0): string {
-  return kernelSource(decodeTemplate, `attention_decode d${headDim}`, variant, { HEAD_DIM: headDim, HEADS: heads, PAGE_SIZE: pageSize });
+/**
+ * `subgroupLanes`: lanes per key slot when the device has subgroups of at least that size (the
+ * lane sum then uses shuffles); undefined for the workgroup-memory fallback with 8 lanes.
+ */
+export function decodeKernelSource(headDim: HeadDim, heads: number, variant: CompiledVariant = plainAttention(), pageSize = 0, subgroupLanes?: number): string {
+  // Lanes read a key row together: at most one vec4 each (headDim / 4 lanes).
+  const lanes = Math.min(subgroupLanes ?? 8, headDim / 4);
+  return kernelSource(decodeTemplate, `attention_decode d${headDim}`, variant, {
+    constants: { HEAD_DIM: headDim, HEADS: heads, PAGE_SIZE: pageSize, LANES: lanes, WORKGROUP_SIZE: Math.min(128, 16 * lanes) },
+    includes: { lane_sums: subgroupLanes ? laneSumsSubgroup : laneSumsShared },
+    enables: subgroupLanes ? ['subgroups'] : [],
+  });
+}
+
+/** Lanes per key slot with subgroup shuffles on this device, or undefined to use workgroup memory. */
+export function subgroupLanes(device: GPUDevice): number | undefined {
+  if (!device.features.has('subgroups')) return undefined;
+  const size = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo?.subgroupMinSize ?? 0;
+  // More lanes per key mean fewer registers per thread (no spills); a subgroup holds at most 32 here.
+  const lanes = Math.min(32, size);
+  return lanes >= 4 && (lanes & (lanes - 1)) === 0 ? lanes : undefined;
 }
 
 /** Runs split-KV decode and its merge (the contraction) on one device. */
@@ -83,6 +104,8 @@ export class DecodeAttentionKernel {
     private readonly device: GPUDevice,
     private readonly hasTimestamps: boolean,
     private readonly pipelines: PipelineCache,
+    /** Lanes per key slot with subgroup shuffles; undefined: the workgroup-memory lane sum. */
+    private readonly lanes: number | undefined,
   ) {
     this.decodeLayout = bindGroupLayout(device, 'attention_decode bindings', {
       uniform: [0, 7],
@@ -105,10 +128,10 @@ export class DecodeAttentionKernel {
     const heads = decodeHeads(shape.group);
     checkDeviceLimits(device, shape, itemCount, tensorWords.byteLength);
     const pageSize = shape.paged?.pageSize ?? 0;
-    const decodeLabel = `attention_decode d${shape.headDim} heads ${heads} page ${pageSize} variant ${variant.hash}`;
+    const decodeLabel = `attention_decode d${shape.headDim} heads ${heads} page ${pageSize} lanes ${this.lanes ?? 'shared'} variant ${variant.hash}`;
     const mergeLabel = `attention_merge d${shape.headDim} softmax ${variant.useSoftmax}`;
     const [decode, merge] = await Promise.all([
-      this.pipelines.get(decodeLabel, decodeLabel, () => decodeKernelSource(shape.headDim, heads, variant, pageSize), this.decodeLayout),
+      this.pipelines.get(decodeLabel, decodeLabel, () => decodeKernelSource(shape.headDim, heads, variant, pageSize, this.lanes), this.decodeLayout),
       this.pipelines.get(mergeLabel, mergeLabel, () => specialize(mergeTemplate, mergeLabel, { HEAD_DIM: shape.headDim, USE_SOFTMAX: variant.useSoftmax ? 1 : 0 }), this.mergeLayout),
     ]);
 

@@ -18,9 +18,11 @@ export async function acquireDevice(gpu?: GPU): Promise<AcquiredDevice> {
   const adapter = await source.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new GpuError('WebGPU is present but no GPU adapter was offered.');
   const hasTimestamps = adapter.features.has('timestamp-query');
+  // Subgroups let the decode kernel sum across lanes without workgroup barriers.
+  const features: GPUFeatureName[] = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({
     label: 'attention-lab',
-    requiredFeatures: hasTimestamps ? ['timestamp-query'] : [],
+    requiredFeatures: features,
     requiredLimits: {
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
       maxBufferSize: adapter.limits.maxBufferSize,

@@ -33,7 +33,7 @@ export function plainAttention(): CompiledVariant {
 /** The prefill/append kernel for a head dim, a variant and a KV layout (pageSize 0: ragged). */
 export function raggedKernelSource(headDim: HeadDim, variant: CompiledVariant = plainAttention(), pageSize = 0): string {
   const label = `attention_${pageSize ? `paged${pageSize}` : 'ragged'} d${headDim}`;
-  return kernelSource(raggedTemplate, label, variant, { HEAD_DIM: headDim, PAGE_SIZE: pageSize, ...RAGGED_TILES[headDim] });
+  return kernelSource(raggedTemplate, label, variant, { constants: { HEAD_DIM: headDim, PAGE_SIZE: pageSize, ...RAGGED_TILES[headDim] } });
 }
 
 /** Runs the tiled prefill/append kernel on one device; pipelines are cached by variant, head dim and page size. */

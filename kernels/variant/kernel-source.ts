@@ -7,11 +7,26 @@ import { LINE_MARK } from './emit-wgsl.ts';
 /** The line, on its own, where a template includes the hooks. */
 const HOOKS_MARK = /^\/\/ @hooks$/gm;
 
-/** A kernel template with a variant's hooks included and its constants specialized. */
-export function kernelSource(template: string, label: string, variant: CompiledVariant, constants: Record<string, number>): string {
+export interface KernelParts {
+  constants: Record<string, number>;
+  /** Sources for `// @include NAME` lines besides `common`. */
+  includes?: Record<string, string>;
+  /** WGSL extensions to enable (`subgroups`), written before everything else. */
+  enables?: string[];
+}
+
+/** A kernel template with a variant's hooks and its includes in place, and its constants specialized. */
+export function kernelSource(template: string, label: string, variant: CompiledVariant, parts: KernelParts): string {
   if ((template.match(HOOKS_MARK) ?? []).length !== 1) throw new Error(`${label}: the template needs exactly one \`// @hooks\` line`);
-  const hooks = `// hooks of variant ${variant.hash}\n${variant.wgsl}`;
-  return specialize(template.replace(HOOKS_MARK, () => hooks).replace(/^\/\/ @include common$/m, () => common), label, constants);
+  const includes: Record<string, string> = { common, ...parts.includes };
+  const code = template
+    .replace(HOOKS_MARK, () => `// hooks of variant ${variant.hash}\n${variant.wgsl}`)
+    .replace(/^\/\/ @include (\w+)$/gm, (_line, name: string) => {
+      if (includes[name] === undefined) throw new Error(`${label}: nothing to include for ${name}`);
+      return includes[name];
+    });
+  const enables = (parts.enables ?? []).map((name) => `enable ${name};\n`).join('');
+  return enables + specialize(code, label, parts.constants);
 }
 
 /**

@@ -2,23 +2,30 @@
 // workgroups along the keys. Memory-bound: every key and value is read exactly once.
 //
 // A workgroup takes one work item (a request and a chunk of its keys) for one KV head and
-// HEADS query heads of its group, so the group's heads share each K/V load. Its 128 threads
-// are KEYS (16) key slots x LANES (8) lanes; a lane reads every LANES-th vec4 of a key row,
-// so the 8 lanes of a key read it contiguously. Per step of 16 keys: partial dot products
-// (registers) -> one score per (head, key) (workgroup memory) -> every thread updates the
-// running max and its own slice of the output for its key. At the end the 16 key slots are
-// summed. A chunk writes its normalized output and lse to `partial` (or straight to `o`/`lse`
-// when it is its request's only chunk); attention_merge.wgsl combines the chunks.
+// HEADS query heads of its group, so the group's heads share each K/V load. Its threads
+// are KEYS key slots x LANES lanes; a lane reads every LANES-th vec4 of a key row, so the lanes
+// of a slot read the row contiguously. Each slot walks its own keys, UNROLL consecutive ones
+// per step (all loaded before any is used),
+// with its own running max, denominator and output: the only exchange in the loop is summing a
+// dot product over the slot's lanes (a subgroup shuffle, or workgroup memory where subgroups are
+// missing). At the end the KEYS slot states are merged by log-sum-exp. A chunk writes its
+// normalized output and lse to `partial` (or straight to `o`/`lse` when it is its request's only
+// chunk); attention_merge.wgsl combines the chunks.
 
 const HEAD_DIM: u32 = 128u;  // specialized
 const HEADS: u32 = 4u;       // specialized
 // Tokens per page of a paged KV cache; 0 for ragged KV.
 const PAGE_SIZE: u32 = 0u;   // specialized
+// Lanes per key slot: at most the subgroup size when the lane sum uses subgroup shuffles.
+const LANES: u32 = 8u;       // specialized
+// 128 threads, or 16 slots of LANES where lanes are few (keeps `reduce` within 8 KiB).
+const WORKGROUP_SIZE: u32 = 128u;  // specialized
 
-const KEYS: u32 = 16u;
-const LANES: u32 = 8u;
-const WORKGROUP_SIZE: u32 = KEYS * LANES;
+const KEYS: u32 = WORKGROUP_SIZE / LANES;
 const VEC_PER_LANE: u32 = HEAD_DIM / 4u / LANES;
+// Keys a slot loads before using any: many loads in flight per thread hide memory latency,
+// within a budget of 8 vec4 registers for each of K and V.
+const UNROLL: u32 = max(1u, 8u / VEC_PER_LANE);
 const MASKED: f32 = -3.0e38;
 const MASK_LIMIT: f32 = -1.0e38;
 
@@ -48,12 +55,14 @@ struct Params {
 @group(0) @binding(9) var<storage, read_write> partial: array<f32>;
 
 var<workgroup> q_tile: array<f32, HEADS * HEAD_DIM>;
-var<workgroup> dots: array<f32, HEADS * KEYS * LANES>;
-var<workgroup> scores: array<f32, HEADS * KEYS>;
+var<workgroup> slot_m: array<f32, KEYS>;
+var<workgroup> slot_l: array<f32, KEYS>;
 var<workgroup> reduce: array<f32, KEYS * HEAD_DIM>;
-var<workgroup> reduce_l: array<f32, KEYS>;
 
 // @include common
+
+// Defines lane_sums(parts, slot, lane): each head's dot product summed over the slot's lanes.
+// @include lane_sums
 
 fn hook_read_q(row: u32, j: i32) -> f32 {
   return q_tile[row * HEAD_DIM + u32(clamp(j, 0i, i32(HEAD_DIM) - 1i))];
@@ -118,79 +127,63 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
     m[h] = MASKED;
   }
 
-  for (var kv0 = kv_begin; kv0 < kv_end; kv0 += KEYS) {
-    let j = kv0 + slot;
-    let valid = j < kv_end;
-    var kv_vec: array<vec4f, VEC_PER_LANE>;
-    var v_vec: array<vec4f, VEC_PER_LANE>;
-    if (valid) {
-      let base = (kv_token_row(kv_base, j) * params.num_kv_heads + kv_head) * (HEAD_DIM / 4u);
-      for (var c = 0u; c < VEC_PER_LANE; c++) {
-        kv_vec[c] = k[base + lane + LANES * c];
-        v_vec[c] = v[base + lane + LANES * c];
-      }
-    }
-    for (var h = 0u; h < HEADS; h++) {
-      var part = 0.0;
-      for (var c = 0u; c < VEC_PER_LANE; c++) {
-        let d = 4u * (lane + LANES * c);
-        let qv = vec4f(q_tile[h * HEAD_DIM + d], q_tile[h * HEAD_DIM + d + 1u], q_tile[h * HEAD_DIM + d + 2u], q_tile[h * HEAD_DIM + d + 3u]);
-        part += dot(qv, kv_vec[c]);
-      }
-      dots[(h * KEYS + slot) * LANES + lane] = part;
-    }
-    workgroupBarrier();
-    if (lane < HEADS) {
-      let h = lane;
-      var s = MASKED;
-      if (valid) {
-        var total = 0.0;
-        for (var x = 0u; x < LANES; x++) {
-          total += dots[(h * KEYS + slot) * LANES + x];
-        }
-        let idx = Idx(i32(request), i32(qo_len) - 1i, i32(j), i32(first_head + h), i32(kv_head), i32(qo_len), i32(kv_len));
-        var visible = true;
-        if (params.causal != 0u) {
-          visible = i32(j) <= idx.qo + idx.kv_len - idx.qo_len;
-        }
-        if (visible && logits_mask(idx)) {
-          s = logits_transform(total * params.sm_scale, idx);
-        }
-      }
-      scores[h * KEYS + slot] = s;
-    }
-    workgroupBarrier();
-    for (var h = 0u; h < HEADS; h++) {
-      let s = scores[h * KEYS + slot];
-      var p = 0.0;
-      if (USE_SOFTMAX) {
-        var tile_max = MASKED;
-        for (var x = 0u; x < KEYS; x++) {
-          tile_max = max(tile_max, scores[h * KEYS + x]);
-        }
-        let m_new = max(m[h], tile_max);
-        let alpha = exp(m[h] - m_new);
-        m[h] = m_new;
-        if (s > MASK_LIMIT) {
-          p = exp(s - m_new);
-        }
-        l[h] = l[h] * alpha + p;
+  for (var kv0 = kv_begin; kv0 < kv_end; kv0 += KEYS * UNROLL) {
+    var k_vec = array<array<vec4f, VEC_PER_LANE>, UNROLL>();
+    var v_vec = array<array<vec4f, VEC_PER_LANE>, UNROLL>();
+    for (var u = 0u; u < UNROLL; u++) {
+      let j = kv0 + slot * UNROLL + u;
+      if (j < kv_end) {
+        let base = (kv_token_row(kv_base, j) * params.num_kv_heads + kv_head) * (HEAD_DIM / 4u);
         for (var c = 0u; c < VEC_PER_LANE; c++) {
-          acc[h][c] = acc[h][c] * alpha + p * v_vec[c];
+          k_vec[u][c] = k[base + lane + LANES * c];
+          v_vec[u][c] = v[base + lane + LANES * c];
         }
-      } else {
-        if (s > MASK_LIMIT) {
-          p = s;
-          l[h] += 1.0;
-        }
+      }
+    }
+    for (var u = 0u; u < UNROLL; u++) {
+      let j = kv0 + slot * UNROLL + u;
+      var parts = array<f32, HEADS>();
+      for (var h = 0u; h < HEADS; h++) {
         for (var c = 0u; c < VEC_PER_LANE; c++) {
-          acc[h][c] += p * v_vec[c];
+          let d = h * HEAD_DIM + 4u * (lane + LANES * c);
+          parts[h] += dot(vec4f(q_tile[d], q_tile[d + 1u], q_tile[d + 2u], q_tile[d + 3u]), k_vec[u][c]);
+        }
+      }
+      let totals = lane_sums(parts, slot, lane);
+      for (var h = 0u; h < HEADS; h++) {
+        var s = MASKED;
+        if (j < kv_end) {
+          let idx = Idx(i32(request), i32(qo_len) - 1i, i32(j), i32(first_head + h), i32(kv_head), i32(qo_len), i32(kv_len));
+          var visible = true;
+          if (params.causal != 0u) {
+            visible = i32(j) <= idx.qo + idx.kv_len - idx.qo_len;
+          }
+          if (visible && logits_mask(idx)) {
+            s = logits_transform(totals[h] * params.sm_scale, idx);
+          }
+        }
+        if (s > MASK_LIMIT) {
+          if (USE_SOFTMAX) {
+            let m_new = max(m[h], s);
+            let alpha = exp(m[h] - m_new);
+            let p = exp(s - m_new);
+            m[h] = m_new;
+            l[h] = l[h] * alpha + p;
+            for (var c = 0u; c < VEC_PER_LANE; c++) {
+              acc[h][c] = acc[h][c] * alpha + p * v_vec[u][c];
+            }
+          } else {
+            l[h] += 1.0;
+            for (var c = 0u; c < VEC_PER_LANE; c++) {
+              acc[h][c] += s * v_vec[u][c];
+            }
+          }
         }
       }
     }
   }
 
-  // Sum the 16 key slots: one head at a time through workgroup memory.
+  // Merge the slots' states, one head at a time through workgroup memory.
   for (var h = 0u; h < HEADS; h++) {
     workgroupBarrier();
     for (var c = 0u; c < VEC_PER_LANE; c++) {
@@ -201,33 +194,39 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
       reduce[slot * HEAD_DIM + d + 3u] = acc[h][c].w;
     }
     if (lane == 0u) {
-      reduce_l[slot] = l[h];
+      slot_m[slot] = m[h];
+      slot_l[slot] = l[h];
     }
     workgroupBarrier();
-    var l_sum = 0.0;
+    var m_all = MASKED;
     for (var x = 0u; x < KEYS; x++) {
-      l_sum += reduce_l[x];
+      m_all = max(m_all, slot_m[x]);
+    }
+    var l_all = 0.0;
+    for (var x = 0u; x < KEYS; x++) {
+      if (slot_l[x] > 0.0) {
+        l_all += select(slot_l[x], slot_l[x] * exp(slot_m[x] - m_all), USE_SOFTMAX);
+      }
     }
     let head = first_head + h;
-    var scale = 1.0;
     var row_lse = bitcast<f32>(params.neg_inf_bits);
-    if (l_sum > 0.0) {
-      if (USE_SOFTMAX) {
-        scale = 1.0 / l_sum;
-        row_lse = m[h] + log(l_sum);
-      } else {
-        row_lse = 0.0;
-      }
+    if (l_all > 0.0) {
+      row_lse = select(0.0, m_all + log(l_all), USE_SOFTMAX);
     }
     for (var d = tid; d < HEAD_DIM; d += WORKGROUP_SIZE) {
       var sum = 0.0;
       for (var x = 0u; x < KEYS; x++) {
-        sum += reduce[x * HEAD_DIM + d];
+        if (slot_l[x] > 0.0) {
+          sum += select(1.0, exp(slot_m[x] - m_all), USE_SOFTMAX) * reduce[x * HEAD_DIM + d];
+        }
+      }
+      if (USE_SOFTMAX) {
+        sum = select(0.0, sum / l_all, l_all > 0.0);
       }
       if (partial_row == 0xffffffffu) {
-        o[(qo_row * params.num_qo_heads + head) * HEAD_DIM + d] = sum * scale;
+        o[(qo_row * params.num_qo_heads + head) * HEAD_DIM + d] = sum;
       } else {
-        partial[(partial_row * params.num_qo_heads + head) * HEAD_DIM + d] = sum * scale;
+        partial[(partial_row * params.num_qo_heads + head) * HEAD_DIM + d] = sum;
       }
     }
     if (tid == 0u) {

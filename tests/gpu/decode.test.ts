@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinVariant, checkAttentionArgs, compileVariant, exampleTensors, pageBatch, randomBatch, type CompiledVariant, type Engine } from '#kernels/index.ts';
+import { create } from 'webgpu';
+import { builtinVariant, checkAttentionArgs, compileVariant, createEngine, exampleTensors, pageBatch, randomBatch, type CompiledVariant, type Engine } from '#kernels/index.ts';
 import { dawnEngine } from './dawn.ts';
 import { expectMatchesReference } from './tolerance.ts';
 
@@ -38,6 +39,17 @@ describe('split-KV decode with its merge equals the reference', () => {
       ),
       { numRuns: 12, seed: 5 },
     );
+  });
+
+  it('gives the same results with the portable lane sum (workgroup memory instead of subgroups)', async () => {
+    const portable = await createEngine({ gpu: create([]), subgroups: false });
+    for (const [kvLens, group] of [[[17, 0, 700], 4], [[1200, 5], 3]] as const) {
+      const args = randomBatch({ qoLens: kvLens.map(() => 1), kvLens: [...kvLens], numQoHeads: 2 * group, numKvHeads: 2, headDim: 128, seed: 2 });
+      const result = await portable.run(args);
+      expect(result.kernel).toBe('decode');
+      expectMatchesReference(result, args);
+    }
+    portable.destroy();
   });
 
   it('merges chunks that saw no key (a sliding window) and requests with no keys without NaN', async () => {

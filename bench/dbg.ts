@@ -1,0 +1,36 @@
+import { create, globals } from 'webgpu';
+import { acquireDevice } from '#kernels/index.ts';
+import { PassTimer } from '#kernels/gpu/timing.ts';
+import src from '#kernels/wgsl/stream_read.wgsl?raw';
+Object.assign(globalThis, globals);
+const keep = setInterval(() => {}, 1000);
+const log = (...a: unknown[]) => console.log(new Date().toISOString().slice(11, 23), ...a);
+const gpu = create(['enable-dawn-features=allow_unsafe_apis']);
+const { device } = await acquireDevice(gpu);
+log('device');
+device.addEventListener('uncapturederror', (e) => log('uncaptured', (e as GPUUncapturedErrorEvent).error.message));
+const size = Number(process.env.SIZE ?? 2 ** 28);
+const data = device.createBuffer({ size, usage: GPUBufferUsage.STORAGE });
+const sink = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
+const params = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+device.queue.writeBuffer(params, 0, Uint32Array.from([size / 16, 8192 * 256, 0, 0]));
+log('buffers');
+const module = device.createShaderModule({ code: src });
+log('module', (await module.getCompilationInfo()).messages.length);
+const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+log('pipeline');
+const bg = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [data, sink, params].map((buffer, binding) => ({ binding, resource: { buffer } })) });
+log('bindgroup');
+for (let i = 0; i < 3; i++) {
+  const timer = new PassTimer(device, 'x');
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass({ timestampWrites: timer.passWrites() });
+  pass.setPipeline(pipeline); pass.setBindGroup(0, bg); pass.dispatchWorkgroups(8192); pass.end();
+  timer.encodeResolve(enc);
+  device.queue.submit([enc.finish()]);
+  log('submitted');
+  log('ms', await timer.read());
+  timer.destroy();
+}
+clearInterval(keep);
+process.exit(0);
