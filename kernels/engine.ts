@@ -18,6 +18,8 @@ export interface EngineOptions {
   gpu?: GPU;
   /** Use subgroup operations where the device has them (default true); false forces the portable path. */
   subgroups?: boolean;
+  /** Lanes per key in the decode kernel with subgroups (4, 8, 16 or 32; default 8), for tuning. */
+  decodeLanes?: number;
 }
 
 export interface Engine {
@@ -48,7 +50,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   });
   const pipelines = new PipelineCache(device);
   const ragged = new RaggedAttentionKernel(device, acquired.hasTimestamps, pipelines);
-  const lanes = options.subgroups === false ? undefined : subgroupLanes(device);
+  const lanes = options.subgroups === false ? undefined : subgroupLanes(device, options.decodeLanes);
   const decode = new DecodeAttentionKernel(device, acquired.hasTimestamps, pipelines, lanes);
   return {
     backend,

@@ -79,19 +79,25 @@ export function planDecode(shape: BatchShape, targetWorkgroups = 1024, minChunk 
 export function decodeKernelSource(headDim: HeadDim, heads: number, variant: CompiledVariant = plainAttention(), pageSize = 0, subgroupLanes?: number): string {
   // Lanes read a key row together: at most one vec4 each (headDim / 4 lanes).
   const lanes = Math.min(subgroupLanes ?? 8, headDim / 4);
+  const vecPerLane = headDim / 4 / lanes;
+  const unroll = Math.max(1, 8 / vecPerLane);
   return kernelSource(decodeTemplate, `attention_decode d${headDim}`, variant, {
-    constants: { HEAD_DIM: headDim, HEADS: heads, PAGE_SIZE: pageSize, LANES: lanes, WORKGROUP_SIZE: Math.min(128, 16 * lanes) },
+    constants: { HEAD_DIM: headDim, HEADS: heads, PAGE_SIZE: pageSize, LANES: lanes, WORKGROUP_SIZE: Math.min(128, 16 * lanes), UNROLL: unroll },
+    unroll: { HEADS: heads, UNROLL: unroll, VEC_PER_LANE: vecPerLane },
     includes: { lane_sums: subgroupLanes ? laneSumsSubgroup : laneSumsShared },
     enables: subgroupLanes ? ['subgroups'] : [],
   });
 }
 
-/** Lanes per key slot with subgroup shuffles on this device, or undefined to use workgroup memory. */
-export function subgroupLanes(device: GPUDevice): number | undefined {
+/**
+ * Lanes per key slot with subgroup shuffles on this device (at most `preferred`), or undefined to
+ * use workgroup memory. Every lane of a slot repeats the slot's softmax arithmetic, so more lanes
+ * cost more than they save in registers (measured on an H200: 32 lanes ran slower than 8).
+ */
+export function subgroupLanes(device: GPUDevice, preferred = 8): number | undefined {
   if (!device.features.has('subgroups')) return undefined;
   const size = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo?.subgroupMinSize ?? 0;
-  // More lanes per key mean fewer registers per thread (no spills); a subgroup holds at most 32 here.
-  const lanes = Math.min(32, size);
+  const lanes = Math.min(preferred, size);
   return lanes >= 4 && (lanes & (lanes - 1)) === 0 ? lanes : undefined;
 }
 

@@ -1,5 +1,6 @@
 import common from '../wgsl/common.wgsl?raw';
 import { specialize } from '../wgsl/specialize.ts';
+import { unrollLoops } from '../wgsl/unroll.ts';
 import type { CompiledVariant } from './compile.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { LINE_MARK } from './emit-wgsl.ts';
@@ -13,6 +14,8 @@ export interface KernelParts {
   includes?: Record<string, string>;
   /** WGSL extensions to enable (`subgroups`), written before everything else. */
   enables?: string[];
+  /** Trip counts of the loops marked `// @unroll`, by the name of their bound. */
+  unroll?: Record<string, number>;
 }
 
 /** A kernel template with a variant's hooks and its includes in place, and its constants specialized. */
@@ -26,7 +29,8 @@ export function kernelSource(template: string, label: string, variant: CompiledV
       return includes[name];
     });
   const enables = (parts.enables ?? []).map((name) => `enable ${name};\n`).join('');
-  return enables + specialize(code, label, parts.constants);
+  const specialized = specialize(code, label, parts.constants);
+  return enables + (parts.unroll ? unrollLoops(specialized, label, parts.unroll) : specialized);
 }
 
 /**

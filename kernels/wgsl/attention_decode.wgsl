@@ -25,7 +25,9 @@ const KEYS: u32 = WORKGROUP_SIZE / LANES;
 const VEC_PER_LANE: u32 = HEAD_DIM / 4u / LANES;
 // Keys a slot loads before using any: many loads in flight per thread hide memory latency,
 // within a budget of 8 vec4 registers for each of K and V.
-const UNROLL: u32 = max(1u, 8u / VEC_PER_LANE);
+const UNROLL: u32 = 8u;      // specialized
+// Loops over heads, keys in flight and vec4s marked `// @unroll` are unrolled by the host, so the
+// small per-thread arrays they index stay in registers.
 const MASKED: f32 = -3.0e38;
 const MASK_LIMIT: f32 = -1.0e38;
 
@@ -120,37 +122,46 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
   }
   workgroupBarrier();
 
+  // This lane's slice of each head's query, in registers for the whole loop.
+  var q_reg = array<array<vec4f, VEC_PER_LANE>, HEADS>();
+  for (var h = 0u; h < HEADS; h++) { // @unroll
+    for (var c = 0u; c < VEC_PER_LANE; c++) { // @unroll
+      let d = h * HEAD_DIM + 4u * (lane + LANES * c);
+      q_reg[h][c] = vec4f(q_tile[d], q_tile[d + 1u], q_tile[d + 2u], q_tile[d + 3u]);
+    }
+  }
   var m: array<f32, HEADS>;
   var l: array<f32, HEADS>;
   var acc: array<array<vec4f, VEC_PER_LANE>, HEADS>;
-  for (var h = 0u; h < HEADS; h++) {
+  for (var h = 0u; h < HEADS; h++) { // @unroll
     m[h] = MASKED;
   }
 
   for (var kv0 = kv_begin; kv0 < kv_end; kv0 += KEYS * UNROLL) {
     var k_vec = array<array<vec4f, VEC_PER_LANE>, UNROLL>();
     var v_vec = array<array<vec4f, VEC_PER_LANE>, UNROLL>();
-    for (var u = 0u; u < UNROLL; u++) {
+    for (var u = 0u; u < UNROLL; u++) { // @unroll
       let j = kv0 + slot * UNROLL + u;
       if (j < kv_end) {
         let base = (kv_token_row(kv_base, j) * params.num_kv_heads + kv_head) * (HEAD_DIM / 4u);
-        for (var c = 0u; c < VEC_PER_LANE; c++) {
+        for (var c = 0u; c < VEC_PER_LANE; c++) { // @unroll
           k_vec[u][c] = k[base + lane + LANES * c];
           v_vec[u][c] = v[base + lane + LANES * c];
         }
       }
     }
-    for (var u = 0u; u < UNROLL; u++) {
+    // Scores of the step's keys, then one running-max update per head for all of them.
+    var scores = array<array<f32, UNROLL>, HEADS>();
+    for (var u = 0u; u < UNROLL; u++) { // @unroll
       let j = kv0 + slot * UNROLL + u;
       var parts = array<f32, HEADS>();
-      for (var h = 0u; h < HEADS; h++) {
-        for (var c = 0u; c < VEC_PER_LANE; c++) {
-          let d = h * HEAD_DIM + 4u * (lane + LANES * c);
-          parts[h] += dot(vec4f(q_tile[d], q_tile[d + 1u], q_tile[d + 2u], q_tile[d + 3u]), k_vec[u][c]);
+      for (var h = 0u; h < HEADS; h++) { // @unroll
+        for (var c = 0u; c < VEC_PER_LANE; c++) { // @unroll
+          parts[h] += dot(q_reg[h][c], k_vec[u][c]);
         }
       }
       let totals = lane_sums(parts, slot, lane);
-      for (var h = 0u; h < HEADS; h++) {
+      for (var h = 0u; h < HEADS; h++) { // @unroll
         var s = MASKED;
         if (j < kv_end) {
           let idx = Idx(i32(request), i32(qo_len) - 1i, i32(j), i32(first_head + h), i32(kv_head), i32(qo_len), i32(kv_len));
@@ -162,20 +173,36 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
             s = logits_transform(totals[h] * params.sm_scale, idx);
           }
         }
-        if (s > MASK_LIMIT) {
-          if (USE_SOFTMAX) {
-            let m_new = max(m[h], s);
-            let alpha = exp(m[h] - m_new);
-            let p = exp(s - m_new);
-            m[h] = m_new;
-            l[h] = l[h] * alpha + p;
-            for (var c = 0u; c < VEC_PER_LANE; c++) {
-              acc[h][c] = acc[h][c] * alpha + p * v_vec[u][c];
+        scores[h][u] = s;
+      }
+    }
+    for (var h = 0u; h < HEADS; h++) { // @unroll
+      if (USE_SOFTMAX) {
+        var m_new = m[h];
+        for (var u = 0u; u < UNROLL; u++) { // @unroll
+          m_new = max(m_new, scores[h][u]);
+        }
+        let alpha = exp(m[h] - m_new);
+        m[h] = m_new;
+        l[h] *= alpha;
+        for (var c = 0u; c < VEC_PER_LANE; c++) { // @unroll
+          acc[h][c] *= alpha;
+        }
+        for (var u = 0u; u < UNROLL; u++) { // @unroll
+          if (scores[h][u] > MASK_LIMIT) {
+            let p = exp(scores[h][u] - m_new);
+            l[h] += p;
+            for (var c = 0u; c < VEC_PER_LANE; c++) { // @unroll
+              acc[h][c] += p * v_vec[u][c];
             }
-          } else {
+          }
+        }
+      } else {
+        for (var u = 0u; u < UNROLL; u++) { // @unroll
+          if (scores[h][u] > MASK_LIMIT) {
             l[h] += 1.0;
-            for (var c = 0u; c < VEC_PER_LANE; c++) {
-              acc[h][c] += s * v_vec[u][c];
+            for (var c = 0u; c < VEC_PER_LANE; c++) { // @unroll
+              acc[h][c] += scores[h][u] * v_vec[u][c];
             }
           }
         }
@@ -184,9 +211,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
   }
 
   // Merge the slots' states, one head at a time through workgroup memory.
-  for (var h = 0u; h < HEADS; h++) {
+  for (var h = 0u; h < HEADS; h++) { // @unroll
     workgroupBarrier();
-    for (var c = 0u; c < VEC_PER_LANE; c++) {
+    for (var c = 0u; c < VEC_PER_LANE; c++) { // @unroll
       let d = 4u * (lane + LANES * c);
       reduce[slot * HEAD_DIM + d] = acc[h][c].x;
       reduce[slot * HEAD_DIM + d + 1u] = acc[h][c].y;

@@ -2,7 +2,7 @@
 // subgroup (LANES ≤ the subgroup size), so xor-shuffles over 1, 2, 4, … leave every lane the total.
 fn lane_sums(parts: array<f32, HEADS>, slot: u32, lane: u32) -> array<f32, HEADS> {
   var totals = parts;
-  for (var h = 0u; h < HEADS; h++) {
+  for (var h = 0u; h < HEADS; h++) { // @unroll
     if (LANES > 1u) {
       totals[h] += subgroupShuffleXor(totals[h], 1u);
     }
