@@ -9,7 +9,7 @@ export default defineConfig({
     target: 'node20',
     minify: false,
     rollupOptions: {
-      input: { attention: 'bench/attention.ts', dbg: 'bench/dbg.ts' },
+      input: { attention: 'bench/attention.ts' },
       external: ['webgpu'],
       output: { entryFileNames: '[name].mjs', format: 'es' },
     },

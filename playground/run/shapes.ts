@@ -7,13 +7,15 @@ export interface ShapeSettings {
   headDim: 64 | 128;
   causal: boolean;
   seed: number;
+  /** 0: ragged KV; otherwise the KV is moved into a paged cache with this many tokens per page. */
+  pageSize: number;
 }
 
 export const SHAPE_PRESETS: { name: string; settings: ShapeSettings }[] = [
-  { name: 'Prefill, 2 requests', settings: { qoLens: [128, 96], kvLens: [128, 96], numQoHeads: 4, numKvHeads: 4, headDim: 64, causal: true, seed: 1 } },
-  { name: 'Decode, GQA 8:2', settings: { qoLens: [1, 1, 1, 1], kvLens: [300, 64, 511, 17], numQoHeads: 8, numKvHeads: 2, headDim: 128, causal: true, seed: 2 } },
-  { name: 'Append to a cache', settings: { qoLens: [24, 7], kvLens: [200, 40], numQoHeads: 4, numKvHeads: 1, headDim: 128, causal: true, seed: 3 } },
-  { name: 'Bidirectional (encoder)', settings: { qoLens: [64], kvLens: [64], numQoHeads: 2, numKvHeads: 2, headDim: 64, causal: false, seed: 4 } },
+  { name: 'Prefill, 2 requests', settings: { qoLens: [128, 96], kvLens: [128, 96], numQoHeads: 4, numKvHeads: 4, headDim: 64, causal: true, seed: 1, pageSize: 0 } },
+  { name: 'Decode, GQA 8:2', settings: { qoLens: [1, 1, 1, 1], kvLens: [300, 64, 511, 17], numQoHeads: 8, numKvHeads: 2, headDim: 128, causal: true, seed: 2, pageSize: 16 } },
+  { name: 'Append to a cache', settings: { qoLens: [24, 7], kvLens: [200, 40], numQoHeads: 4, numKvHeads: 1, headDim: 128, causal: true, seed: 3, pageSize: 16 } },
+  { name: 'Bidirectional (encoder)', settings: { qoLens: [64], kvLens: [64], numQoHeads: 2, numKvHeads: 2, headDim: 64, causal: false, seed: 4, pageSize: 0 } },
 ];
 
 /** Largest batch the page builds: the CPU reference (float64, one thread) must answer in about a second. */
@@ -41,6 +43,7 @@ export function settingsProblem(s: ShapeSettings): string | undefined {
     return `query lengths list ${s.qoLens.length} requests but KV lengths list ${s.kvLens.length}`;
   }
   if (s.numQoHeads % s.numKvHeads !== 0) return `KV heads (${s.numKvHeads}) must divide query heads (${s.numQoHeads})`;
+  if (!Number.isInteger(s.pageSize) || s.pageSize < 0 || s.pageSize > 64) return `page size must be a whole number from 1 to 64 (or ragged)`;
   const macs = referenceMacs(s);
   if (macs > MAX_REFERENCE_MACS) {
     return `this batch needs ${(macs / 1e6).toFixed(0)}M multiply-adds on the CPU reference; keep it under ${MAX_REFERENCE_MACS / 1e6}M so the check stays quick`;

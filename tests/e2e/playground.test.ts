@@ -9,6 +9,7 @@ test('runs attention on WebGPU (SwiftShader) and matches the CPU reference', asy
   await page.getByRole('button', { name: 'Decode, GQA 8:2' }).click();
   await page.getByRole('button', { name: 'Run attention' }).click();
   await expect(page.getByTestId('backend')).toHaveText('webgpu');
+  await expect(page.getByTestId('kernel')).toContainText('decode');
   const error = Number(await page.getByTestId('max-error').getAttribute('data-value'));
   expect(error).toBeGreaterThanOrEqual(0);
   expect(error).toBeLessThanOrEqual(TOLERANCE);
