@@ -51,6 +51,10 @@ function report(name: string, fields: Record<string, number | string>) {
 
 const gpu = create(['enable-dawn-features=allow_unsafe_apis']);
 const acquired = await acquireDevice(gpu);
+console.error('# measuring streaming-read bandwidth');
+const streamBytes = Number(process.env.BENCH_STREAM_BYTES ?? 2 ** 30);
+const bandwidth = await measureReadBandwidth(acquired.device, streamBytes, RUNS);
+report('stream-read', { bytes: streamBytes, TBps: +(bandwidth / 1e12).toFixed(3) });
 console.error('# creating the engine');
 const engine = await createEngine({ backend: 'webgpu', device: acquired.device });
 console.log(`# adapter: ${acquired.adapterName}; maxStorageBufferBindingSize ${acquired.device.limits.maxStorageBufferBindingSize}, maxBufferSize ${acquired.device.limits.maxBufferSize}`);
@@ -67,10 +71,6 @@ if (!only || only.includes('codegen')) {
   }
 }
 
-console.error('# measuring streaming-read bandwidth');
-const streamBytes = Number(process.env.BENCH_STREAM_BYTES ?? 2 ** 30);
-const bandwidth = await measureReadBandwidth(acquired.device, streamBytes, RUNS);
-report('stream-read', { bytes: streamBytes, TBps: +(bandwidth / 1e12).toFixed(3) });
 
 if (!only || only.includes('decode')) {
   // Paged decode: batch 64, 32 query heads over 8 KV heads, head dim 128, 4096 keys, pages of 16.

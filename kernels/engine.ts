@@ -1,6 +1,6 @@
 import { AttentionInputError, GpuError } from './errors.ts';
 import { checkAttentionArgs } from './formats/ragged.ts';
-import { acquireDevice } from './gpu/device.ts';
+import { acquireDevice, type AcquiredDevice } from './gpu/device.ts';
 import { canDecode, DecodeAttentionKernel, subgroupLanes } from './gpu/decode-attention.ts';
 import { plainAttention, RaggedAttentionKernel } from './gpu/ragged-attention.ts';
 import { PipelineCache, type PipelineStats } from './gpu/pipelines.ts';
@@ -40,10 +40,12 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const backend = options.backend ?? 'webgpu';
   if (backend === 'cpu') return cpuEngine();
   if (backend !== 'webgpu') throw new GpuError(`unknown backend ${String(backend)}; use 'webgpu' or 'cpu'`);
-  const acquired = options.device
+  const acquired: Pick<AcquiredDevice, 'device' | 'adapterName' | 'hasTimestamps'> & Partial<AcquiredDevice> = options.device
     ? { device: options.device, adapterName: options.device.label || 'provided device', hasTimestamps: options.device.features.has('timestamp-query') }
     : await acquireDevice(options.gpu);
   const { device } = acquired;
+  // The engine holds the adapter and GPU instance for its lifetime (see AcquiredDevice).
+  const retained: unknown[] = [acquired.adapter, acquired.gpu, options.gpu];
   let lostReason: string | undefined;
   device.lost.then((info) => {
     lostReason = info.message || info.reason || 'unknown reason';
@@ -71,6 +73,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     },
     destroy() {
       if (!options.device) device.destroy();
+      retained.length = 0;
     },
   };
 }

@@ -12,7 +12,8 @@ export async function measureReadBandwidth(device: GPUDevice, bytes = 256 * 2 **
   const data = device.createBuffer({ label: 'stream read data', size, usage: GPUBufferUsage.STORAGE });
   const sink = device.createBuffer({ label: 'stream read sink', size: 16, usage: GPUBufferUsage.STORAGE });
   const module = device.createShaderModule({ label: 'stream_read', code: streamReadSource });
-  const pipeline = device.createComputePipeline({ label: 'stream_read', layout: 'auto', compute: { module, entryPoint: 'main' } });
+  await module.getCompilationInfo();
+  const pipeline = await device.createComputePipelineAsync({ label: 'stream_read', layout: 'auto', compute: { module, entryPoint: 'main' } });
   const groups = Math.min(device.limits.maxComputeWorkgroupsPerDimension, 8192);
   const params = device.createBuffer({ label: 'stream read params', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(params, 0, Uint32Array.from([size / 16, groups * 256, 0, 0]));

@@ -3,6 +3,12 @@ import { GpuError } from '../errors.ts';
 /** What the engine asks of a GPU device, and why each feature matters. */
 export interface AcquiredDevice {
   device: GPUDevice;
+  /**
+   * Keep these referenced as long as the device is used: in Node, dawn.node frees a collected
+   * adapter or instance under a live device, which crashes the process (seen as random segfaults).
+   */
+  adapter: GPUAdapter;
+  gpu: GPU;
   /** A short human description of the adapter ("nvidia-h100-80gb-hbm3", "swiftshader ..."). */
   adapterName: string;
   hasTimestamps: boolean;
@@ -30,5 +36,5 @@ export async function acquireDevice(gpu?: GPU): Promise<AcquiredDevice> {
   });
   const info = adapter.info;
   const adapterName = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
-  return { device, adapterName, hasTimestamps };
+  return { device, adapter, gpu: source, adapterName, hasTimestamps };
 }
