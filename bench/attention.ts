@@ -99,6 +99,16 @@ if (!only || only.includes('decode')) {
     const tunedMs = await gpuMs(tuned, paged);
     report(`paged-decode, ${decodeLanes} lanes per key`, { ms: +tunedMs.toFixed(4), ofStreamRead: +(bytes / (tunedMs / 1e3) / bandwidth).toFixed(3) });
   }
+  // Where decode time goes: without the causal check, without softmax (FlashSigmoid), with
+  // soft-cap's tanh, and with keys only (values all zero still read: same bytes).
+  for (const [name, extra] of [
+    ['no causal flag', { causal: false }],
+    ['FlashSigmoid (no softmax)', { causal: false, variant: variant('flash-sigmoid') }],
+    ['soft-cap', { variant: variant('soft-cap') }],
+  ] as const) {
+    const ms = await gpuMs(engine, { ...paged, ...extra });
+    report(`paged-decode, ${name}`, { ms: +ms.toFixed(4), ofStreamRead: +(bytes / (ms / 1e3) / bandwidth).toFixed(3) });
+  }
   const portable = await createEngine({ backend: 'webgpu', device: acquired.device, subgroups: false });
   const portableMs = await gpuMs(portable, paged);
   report('paged-decode, portable lane sums (no subgroups)', { ms: +portableMs.toFixed(4), ofStreamRead: +(bytes / (portableMs / 1e3) / bandwidth).toFixed(3) });
