@@ -55,3 +55,13 @@ test('picking a built-in shows its WGSL and var sliders; moving a slider re-runs
   await expect(page.getByTestId('pipeline-time')).toContainText('cached (no compilation)');
   await expect(page.getByTestId('max-error')).toContainText('within 0.00001');
 });
+
+test('the editor completes idx fields from the variant typings', async ({ page }) => {
+  await page.goto('/playground');
+  await expect(page.getByTestId('editor-typescript').locator('.monaco-editor')).toBeVisible();
+  await typeVariant(page, 'export function logitsMask(idx: Idx): boolean {\n  return idx.');
+  await page.keyboard.press('Control+Space');
+  const suggestions = page.getByTestId('editor-typescript').locator('.suggest-widget');
+  await expect(suggestions).toContainText('kvLen', { timeout: 20_000 });
+  await expect(suggestions).toContainText('qoHead');
+});
