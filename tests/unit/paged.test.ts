@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { AttentionInputError, checkAttentionArgs, kvRow, pageBatch, randomBatch, referenceAttention, type AttentionArgs, type PagedKv } from '#kernels/index.ts';
+import { expectInputError } from './expect-input-error.ts';
+import { checkAttentionArgs, kvRow, pageBatch, randomBatch, referenceAttention, type AttentionArgs, type PagedKv } from '#kernels/index.ts';
 
 const ragged = randomBatch({ qoLens: [3, 1, 4], kvLens: [7, 16, 0], numQoHeads: 4, numKvHeads: 2, headDim: 64, causal: true, seed: 3 });
 const paged = pageBatch(ragged, 4, 9);
 
-function expectInputError(args: AttentionArgs, argument: string, message: RegExp) {
-  let caught: unknown;
-  try {
-    checkAttentionArgs(args);
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(AttentionInputError);
-  expect((caught as AttentionInputError).argument).toBe(argument);
-  expect((caught as Error).message).toMatch(message);
-}
 
 const withKv = (kv: Partial<PagedKv>): AttentionArgs => ({ ...paged, kv: { ...paged.kv, ...kv } });
 

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AttentionInputError, checkAttentionArgs, randomBatch, referenceAttention, type AttentionArgs } from '#kernels/index.ts';
+import { expectInputError } from './expect-input-error.ts';
+import { AttentionInputError, checkAttentionArgs, randomBatch, referenceAttention } from '#kernels/index.ts';
 
 const base = () => randomBatch({ qoLens: [3, 2], kvLens: [4, 5], numQoHeads: 4, numKvHeads: 2, headDim: 64 });
 
-function expectInputError(args: AttentionArgs, argument: string, message: RegExp) {
-  let caught: unknown;
-  try {
-    checkAttentionArgs(args);
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(AttentionInputError);
-  expect((caught as AttentionInputError).argument).toBe(argument);
-  expect((caught as Error).message).toMatch(message);
-}
 
 describe('checkAttentionArgs names the argument to fix', () => {
   it('accepts a well-formed batch and derives its shape', () => {
