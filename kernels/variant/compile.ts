@@ -3,7 +3,8 @@ import { emitJsHooks } from './emit-js.ts';
 import { emitWgslHooks } from './emit-wgsl.ts';
 import type { HelperIR, HookIR, HookName, TensorType, VariantIR } from './ir.ts';
 import { closest, HOOK_NAMES, MATH } from './language.ts';
-import { describeNode, fail, lowerHelper, lowerHook, type ModuleScope } from './lower.ts';
+import { describeNode, fail, type ModuleScope } from './lower.ts';
+import { lowerHelper, lowerHook } from './lower-functions.ts';
 import { parseVariant, type AstNode } from './parse.ts';
 
 /** The JS hooks the CPU reference calls; vector hooks compute one element (`dim`) of the new vector. */
