@@ -16,6 +16,8 @@ test('runs attention on WebGPU (SwiftShader) and matches the CPU reference', asy
   await expect(page.getByTestId('max-error')).toContainText(`within ${TOLERANCE}`);
   await expect(page.getByTestId('timing')).toContainText(/\d+\.\d{3} ms/);
   await expect(page.getByRole('figure', { name: /^Attention weights, request 0, head 0/ })).toBeVisible();
+  await page.getByRole('button', { name: 'Median of 10 runs' }).click();
+  await expect(page.getByTestId('median-timing')).toContainText(/median \d+\.\d{3} ms of 10 runs · [\d.]+ GB\/s/, { timeout: 60_000 });
 });
 
 test('reports a bad shape in words and keeps the form usable', async ({ page }) => {
