@@ -20,6 +20,8 @@ export interface EngineOptions {
   subgroups?: boolean;
   /** Lanes per key in the decode kernel with subgroups (4, 8, 16 or 32; default 8), for tuning. */
   decodeLanes?: number;
+  /** Use the register-tiled prefill kernel where it applies (default true). */
+  tiledPrefill?: boolean;
 }
 
 export interface Engine {
@@ -51,7 +53,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     lostReason = info.message || info.reason || 'unknown reason';
   });
   const pipelines = new PipelineCache(device);
-  const ragged = new RaggedAttentionKernel(device, acquired.hasTimestamps, pipelines);
+  const ragged = new RaggedAttentionKernel(device, acquired.hasTimestamps, pipelines, options.tiledPrefill ?? true);
   const lanes = options.subgroups === false ? undefined : subgroupLanes(device, options.decodeLanes);
   const decode = new DecodeAttentionKernel(device, acquired.hasTimestamps, pipelines, lanes);
   return {

@@ -75,8 +75,8 @@ export interface AttentionResult {
   /** `[totalQo, numQoHeads]`, natural log of the softmax denominator; `-Infinity` when no key is visible. */
   lse: Float32Array;
   timing?: Timing;
-  /** Which GPU kernel ran: the tiled prefill/append kernel, or split-KV decode with its merge. */
-  kernel?: 'prefill' | 'decode';
+  /** Which GPU kernel ran: the register-tiled prefill kernel, the simple tiled one (vector hooks, small devices), or split-KV decode with its merge. */
+  kernel?: 'prefill-tiled' | 'prefill' | 'decode';
   /** CPU runs only: hook reads outside a tensor or vector (the GPU clamps the same reads). */
   rangeReports?: RangeReport[];
 }

@@ -32,6 +32,8 @@ export async function acquireDevice(gpu?: GPU): Promise<AcquiredDevice> {
     requiredLimits: {
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
       maxBufferSize: adapter.limits.maxBufferSize,
+      // The register-tiled prefill kernel needs about 27 KiB at head dim 128.
+      maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize,
     },
   });
   const info = adapter.info;

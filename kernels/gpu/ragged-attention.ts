@@ -1,4 +1,5 @@
 import raggedTemplate from '../wgsl/attention_ragged.wgsl?raw';
+import tiledTemplate from '../wgsl/attention_prefill_tiled.wgsl?raw';
 import { checkDeviceLimits } from './limits.ts';
 import { bindGroupLayout, type PipelineCache } from './pipelines.ts';
 import { kvData, queryTiles, type BatchShape } from '../formats/ragged.ts';
@@ -30,6 +31,28 @@ export function plainAttention(): CompiledVariant {
   return plainVariant;
 }
 
+/** Query rows per workgroup of the register-tiled prefill kernel. */
+export const TILED_ROWS = 32;
+
+/** Workgroup memory the register-tiled kernel needs: q tile, padded K/V tile, P tile, row flags. */
+export function tiledWorkgroupBytes(headDim: HeadDim): number {
+  return 4 * (TILED_ROWS * headDim + 16 * (headDim + 4) + TILED_ROWS * 16 + TILED_ROWS);
+}
+
+/** Whether the register-tiled kernel can run: no vector hooks (it stages no rows for them) and enough workgroup memory. */
+export function canUseTiled(device: GPUDevice, headDim: HeadDim, variant: CompiledVariant): boolean {
+  const { queryTransform, keyTransform, valueTransform, outputTransform } = variant.ir.hooks;
+  if (queryTransform || keyTransform || valueTransform || outputTransform) return false;
+  return tiledWorkgroupBytes(headDim) <= device.limits.maxComputeWorkgroupStorageSize;
+}
+
+export function tiledKernelSource(headDim: HeadDim, variant: CompiledVariant = plainAttention(), pageSize = 0): string {
+  return kernelSource(tiledTemplate, `attention_prefill_tiled d${headDim}`, variant, {
+    constants: { HEAD_DIM: headDim, PAGE_SIZE: pageSize },
+    unroll: { ROWS: 2, COLS: 2, OUT_VECS: headDim / 32 },
+  });
+}
+
 /** The prefill/append kernel for a head dim, a variant and a KV layout (pageSize 0: ragged). */
 export function raggedKernelSource(headDim: HeadDim, variant: CompiledVariant = plainAttention(), pageSize = 0): string {
   const label = `attention_${pageSize ? `paged${pageSize}` : 'ragged'} d${headDim}`;
@@ -44,6 +67,8 @@ export class RaggedAttentionKernel {
     private readonly device: GPUDevice,
     private readonly hasTimestamps: boolean,
     private readonly pipelines: PipelineCache,
+    /** Use the register-tiled kernel where it applies (false: always the simple tiled kernel). */
+    private readonly useTiled = true,
   ) {
     this.layout = bindGroupLayout(device, 'attention_ragged bindings', {
       uniform: [0, 7],
@@ -52,9 +77,10 @@ export class RaggedAttentionKernel {
     });
   }
 
-  private pipeline(headDim: HeadDim, variant: CompiledVariant, pageSize: number): Promise<GPUComputePipeline> {
-    const label = `attention_prefill d${headDim} page ${pageSize} variant ${variant.hash}`;
-    return this.pipelines.get(label, label, () => raggedKernelSource(headDim, variant, pageSize), this.layout);
+  private pipeline(headDim: HeadDim, variant: CompiledVariant, pageSize: number, tiled: boolean): Promise<GPUComputePipeline> {
+    const label = `attention_prefill${tiled ? '_tiled' : ''} d${headDim} page ${pageSize} variant ${variant.hash}`;
+    const source = () => (tiled ? tiledKernelSource(headDim, variant, pageSize) : raggedKernelSource(headDim, variant, pageSize));
+    return this.pipelines.get(label, label, source, this.layout);
   }
 
   async run(shape: BatchShape, args: AttentionArgs): Promise<AttentionResult> {
@@ -62,13 +88,13 @@ export class RaggedAttentionKernel {
     const variant = args.variant ?? plainAttention();
     const inputs = resolveVariantInputs(variant, args.vars, args.tensors);
     const { hookParams, tensorWords } = packHookInputs(variant, inputs);
-    const { TILE_Q } = RAGGED_TILES[shape.headDim];
-    const tiles = queryTiles(shape, TILE_Q);
+    const tiled = this.useTiled && canUseTiled(device, shape.headDim, variant);
+    const tiles = queryTiles(shape, tiled ? TILED_ROWS : RAGGED_TILES[shape.headDim].TILE_Q);
     const tileCount = tiles.length / 2;
     checkDeviceLimits(this.device, shape, tileCount, tensorWords.byteLength);
     const oLength = shape.totalQo * shape.numQoHeads * shape.headDim;
     const lseLength = shape.totalQo * shape.numQoHeads;
-    const pipeline = await this.pipeline(shape.headDim, variant, shape.paged?.pageSize ?? 0);
+    const pipeline = await this.pipeline(shape.headDim, variant, shape.paged?.pageSize ?? 0, tiled);
     if (tileCount === 0) return { o: new Float32Array(oLength), lse: new Float32Array(lseLength) };
 
     const { batchInfo, offsets } = packBatchInfo([shape.qoIndptr, shape.kvStarts, shape.kvLens, tiles, shape.paged?.kvIndices ?? new Uint32Array(0)]);
@@ -96,7 +122,7 @@ export class RaggedAttentionKernel {
     const step = { label: 'attention_ragged', pipeline, bindGroup, groups: [tileCount, shape.numQoHeads] as [number, number] };
     const outputs = [{ buffer: buffers[5], length: oLength }, { buffer: buffers[6], length: lseLength }];
     const { arrays, timing } = await runSteps(device, 'attention_ragged', [step], outputs, buffers, this.hasTimestamps);
-    return { o: arrays[0], lse: arrays[1], timing, kernel: 'prefill' };
+    return { o: arrays[0], lse: arrays[1], timing, kernel: tiled ? 'prefill-tiled' : 'prefill' };
   }
 }
 

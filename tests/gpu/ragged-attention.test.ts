@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AttentionInputError, GpuError, randomBatch, type Engine } from '#kernels/index.ts';
+import { create } from 'webgpu';
+import { AttentionInputError, createEngine, GpuError, randomBatch, type Engine } from '#kernels/index.ts';
 import { dawnEngine } from './dawn.ts';
 import { expectMatchesReference } from './tolerance.ts';
 
@@ -44,6 +45,20 @@ describe('ragged attention on WebGPU equals the reference', () => {
       }),
       { numRuns: 24, seed: 20261126 },
     );
+  });
+
+  it('runs batches without vector hooks on the register-tiled kernel, and the simple kernel agrees', async () => {
+    const simple = await createEngine({ gpu: create([]), tiledPrefill: false });
+    for (const headDim of [64, 128]) {
+      const args = randomBatch({ qoLens: [70, 1, 33], kvLens: [70, 300, 40], numQoHeads: 4, numKvHeads: 2, headDim, causal: true, seed: 12 });
+      const tiled = await engine.run(args);
+      expect(tiled.kernel).toBe('prefill-tiled');
+      expectMatchesReference(tiled, args);
+      const plain = await simple.run(args);
+      expect(plain.kernel).toBe('prefill');
+      expectMatchesReference(plain, args);
+    }
+    simple.destroy();
   });
 
   it('decodes (one query per request) against long and odd-length KV', async () => {
