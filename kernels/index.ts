@@ -15,3 +15,5 @@ export { exampleTensors } from './variant/example-inputs.ts';
 export { measureReadBandwidth, median } from './gpu/bandwidth.ts';
 export { acquireDevice } from './gpu/device.ts';
 export { canDecode, decodeHeads, decodeKernelSource, planDecode, DECODE_KEYS, type DecodePlan } from './gpu/decode-attention.ts';
+export { PagedAllocator, fullPageHashes, type AllocResult, type AllocatorStats, type CopyEvent, type PageTable } from './serving/paged-allocator.ts';
+export { RadixCache, orderByCachedPrefix, type MatchResult, type RadixNode, type RadixStats } from './serving/radix-cache.ts';

@@ -1,3 +1,4 @@
+import { fnv1a } from '../hash.ts';
 import { VariantError, type Diagnostic } from './diagnostics.ts';
 import { emitJsHooks } from './emit-js.ts';
 import { emitWgslHooks } from './emit-wgsl.ts';
@@ -300,14 +301,4 @@ function instantiate(ir: VariantIR, factory: (env: unknown) => JsHooks, env: Hoo
         : (i: number) => data[clampAndReport(`tensors.${t.name}`, i, data.length)];
   }
   return { hooks: factory(runtime), reports };
-}
-
-/** FNV-1a, 64-bit, as 16 hex digits: a stable cache key for generated code. */
-export function fnv1a(text: string): string {
-  let hash = 0xcbf29ce484222325n;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= BigInt(text.charCodeAt(i));
-    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
-  }
-  return hash.toString(16).padStart(16, '0');
 }
