@@ -17,3 +17,5 @@ export { acquireDevice } from './gpu/device.ts';
 export { canDecode, decodeHeads, decodeKernelSource, planDecode, DECODE_KEYS, type DecodePlan } from './gpu/decode-attention.ts';
 export { PagedAllocator, fullPageHashes, type AllocResult, type AllocatorStats, type CopyEvent, type PageTable } from './serving/paged-allocator.ts';
 export { RadixCache, orderByCachedPrefix, type MatchResult, type RadixNode, type RadixStats } from './serving/radix-cache.ts';
+export { packMaskBits, treeDepths, treeMask } from './serving/token-tree.ts';
+export { acceptanceRate, expectedTokensPerStep, sample, verifyChain, type SpeculationStep } from './serving/rejection-sampling.ts';

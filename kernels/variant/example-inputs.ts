@@ -2,6 +2,7 @@ import type { BatchShape } from '../formats/ragged.ts';
 import { seededRandom } from '../formats/random.ts';
 import type { TensorData } from '../types.ts';
 import type { CompiledVariant } from './compile.ts';
+import { packMaskBits, treeMask } from '../serving/token-tree.ts';
 
 /**
  * Plausible data for the tensors of the built-in variants, derived from the batch: ALiBi slopes,
@@ -32,30 +33,14 @@ export function exampleTensors(variant: CompiledVariant, shape: BatchShape, seed
     tensors.docIds = ids;
   }
   if (names.has('maskBits') && names.has('maskBitOffset')) {
-    const offsets = new Int32Array(shape.batchSize);
-    let bits = 0;
-    qoLens.forEach((qoLen, b) => {
-      offsets[b] = bits;
-      bits += qoLen * kvLens[b];
+    // Each request's queries are a random token tree drafted after its cached tokens.
+    // (A request with fewer keys than queries cannot hold a tree after a prefix: it gets random bits.)
+    const masks = qoLens.map((qoLen, b) => {
+      if (kvLens[b] < qoLen) return Uint8Array.from({ length: qoLen * kvLens[b] }, () => (random() < 0.5 ? 1 : 0));
+      const parents = Array.from({ length: qoLen }, (_, i) => (i === 0 ? -1 : Math.floor(random() * (i + 1)) - 1));
+      return treeMask(parents, kvLens[b] - qoLen);
     });
-    const words = new Uint32Array(Math.max(1, Math.ceil(bits / 32)));
-    qoLens.forEach((qoLen, b) => {
-      const kvLen = kvLens[b];
-      const prefix = kvLen - qoLen; // cached tokens every draft token sees
-      const parent = Array.from({ length: qoLen }, (_, i) => (i === 0 ? -1 : Math.floor(random() * i)));
-      for (let i = 0; i < qoLen; i++) {
-        const visible = new Set<number>();
-        for (let node = i; node >= 0; node = parent[node]) visible.add(prefix + node);
-        for (let j = 0; j < kvLen; j++) {
-          if (j < prefix || visible.has(j)) {
-            const bit = offsets[b] + i * kvLen + j;
-            words[bit >>> 5] |= 1 << (bit & 31);
-          }
-        }
-      }
-    });
-    tensors.maskBitOffset = offsets;
-    tensors.maskBits = words;
+    Object.assign(tensors, packMaskBits(masks));
   }
   for (const t of variant.ir.tensors) {
     if (tensors[t.name]) continue;
