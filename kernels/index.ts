@@ -19,3 +19,5 @@ export { PagedAllocator, fullPageHashes, type AllocResult, type AllocatorStats, 
 export { RadixCache, orderByCachedPrefix, type MatchResult, type RadixNode, type RadixStats } from './serving/radix-cache.ts';
 export { packMaskBits, treeDepths, treeMask } from './serving/token-tree.ts';
 export { acceptanceRate, expectedTokensPerStep, sample, verifyChain, type SpeculationStep } from './serving/rejection-sampling.ts';
+export { poissonArrivals, shareGptLike, uniformLengths, SHAREGPT_LIKE, type WorkloadRequest } from './serving/workloads.ts';
+export { DEFAULT_COST, fitCostModel, quantile, simulate, summarize, type CostModel, type Iteration, type Policy, type RequestMetrics, type SchedulerOptions, type SimulationResult } from './serving/scheduler.ts';

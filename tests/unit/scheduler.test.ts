@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { fitCostModel, poissonArrivals, quantile, shareGptLike, simulate, summarize, uniformLengths, type CostModel } from '#kernels/index.ts';
+
+const cost: CostModel = { fixedMs: 10, perTokenMs: 0.1, perKvTokenMs: 0 };
+
+describe('batch schedulers', () => {
+  it('times one request exactly: a prefill pass yields the first token, each decode pass one more', () => {
+    const result = simulate([{ id: 0, arrivalMs: 5, promptLen: 100, outputLen: 3 }], { policy: 'prefill-first', cost });
+    // Starts at 5 ms; prefill 10 + 0.1·100 = 20 ms; two decodes of 10.1 ms.
+    expect(result.requests[0].ttftMs).toBeCloseTo(20, 9);
+    expect(result.requests[0].tbtMs.map((x) => +x.toFixed(9))).toEqual([10.1, 10.1]);
+    expect(result.makespanMs).toBeCloseTo(5 + 20 + 20.2, 9);
+  });
+
+  it('chunks a long prompt under the Sarathi token budget, decodes riding along', () => {
+    const result = simulate(
+      [
+        { id: 0, arrivalMs: 0, promptLen: 10, outputLen: 4 },
+        { id: 1, arrivalMs: 0, promptLen: 1000, outputLen: 1 },
+      ],
+      { policy: 'sarathi', cost, tokenBudget: 512 },
+    );
+    expect(result.iterations.map((it) => it.prefill)).toEqual([
+      [{ id: 0, tokens: 10 }, { id: 1, tokens: 502 }],
+      [{ id: 1, tokens: 498 }],
+      [],
+      [],
+    ]);
+    expect(result.iterations.map((it) => it.decodes)).toEqual([[], [0], [0], [0]]);
+  });
+
+  it('reproduces the Sarathi-Serve claim: chunked prefill cuts p99 time between tokens at the same throughput', () => {
+    const workload = poissonArrivals(uniformLengths(100, 512, 2048, 3), 5, 4);
+    const prefillFirst = summarize(simulate(workload, { policy: 'prefill-first' }));
+    const sarathi = summarize(simulate(workload, { policy: 'sarathi', tokenBudget: 512 }));
+    expect(sarathi.tbtP99).toBeLessThan(0.8 * prefillFirst.tbtP99);
+    expect(Math.abs(sarathi.throughput / prefillFirst.throughput - 1)).toBeLessThan(0.05);
+  });
+
+  it('decode-first keeps token gaps at one decode pass but serializes requests', () => {
+    const workload = poissonArrivals(shareGptLike(30, 5), 5, 6);
+    const decodeFirst = summarize(simulate(workload, { policy: 'decode-first' }));
+    const sarathi = summarize(simulate(workload, { policy: 'sarathi' }));
+    expect(decodeFirst.tbtP99).toBeLessThanOrEqual(sarathi.tbtP99);
+    expect(decodeFirst.throughput).toBeLessThan(sarathi.throughput / 2);
+  });
+
+  it('fits a cost model to measured iterations', () => {
+    const truth = { fixedMs: 7, perTokenMs: 0.05, perKvTokenMs: 0.0003 };
+    const samples = [[10, 1000], [500, 200], [64, 64000], [2048, 10], [1, 5]].map(([tokens, kvTokens]) => ({
+      tokens, kvTokens, ms: truth.fixedMs + truth.perTokenMs * tokens + truth.perKvTokenMs * kvTokens,
+    }));
+    const fitted = fitCostModel(samples);
+    expect(fitted.fixedMs).toBeCloseTo(7, 9);
+    expect(fitted.perTokenMs).toBeCloseTo(0.05, 9);
+    expect(fitted.perKvTokenMs).toBeCloseTo(0.0003, 9);
+  });
+
+  it('computes quantiles by linear interpolation', () => {
+    expect(quantile([4, 1, 3, 2], 0.5)).toBe(2.5);
+    expect(quantile([1, 2, 3, 4, 5], 0.99)).toBeCloseTo(4.96, 12);
+  });
+});
+
+describe('workloads', () => {
+  it('draws ShareGPT-like lengths with the documented medians, reproducibly', () => {
+    const a = shareGptLike(2000, 9);
+    expect(shareGptLike(2000, 9)).toEqual(a);
+    expect(quantile(a.map((r) => r.promptLen), 0.5)).toBeGreaterThan(75);
+    expect(quantile(a.map((r) => r.promptLen), 0.5)).toBeLessThan(105);
+    expect(quantile(a.map((r) => r.outputLen), 0.5)).toBeGreaterThan(175);
+    expect(quantile(a.map((r) => r.outputLen), 0.5)).toBeLessThan(225);
+  });
+
+  it('spaces Poisson arrivals at the given rate on average', () => {
+    const arrivals = poissonArrivals(uniformLengths(4000), 20, 2);
+    const meanGapMs = arrivals[arrivals.length - 1].arrivalMs / (arrivals.length - 1);
+    expect(meanGapMs).toBeGreaterThan(47);
+    expect(meanGapMs).toBeLessThan(53);
+  });
+});
