@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  acceptanceRate, builtinVariant, compileVariant, expectedTokensPerStep, packMaskBits, randomBatch, referenceWeights,
+  acceptanceRate, builtinVariant, bundledCorpus, compileVariant, NGramModel, speculate, expectedTokensPerStep, packMaskBits, randomBatch, referenceWeights,
   sample, seededRandom, treeDepths, treeMask, verifyChain,
 } from '#kernels/index.ts';
 
@@ -68,5 +68,36 @@ describe('speculative sampling', () => {
 
   it('checks that there is a target distribution for every draft token and the bonus', () => {
     expect(() => verifyChain([1], [q], [p], Math.random)).toThrow(/p needs 2 distributions/);
+  });
+});
+
+describe('speculative decoding with real n-gram models of a bundled text', () => {
+  const corpus = bundledCorpus();
+  const draft = new NGramModel(corpus.vocab, corpus.tokens, 2);
+  const target = new NGramModel(corpus.vocab, corpus.tokens, 5);
+
+  it('trains proper distributions: every character possible, mass 1, the text made likely', () => {
+    const context = corpus.encode('Alice was beginning to get very tire');
+    const p = target.distribution(context);
+    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(Math.min(...p)).toBeGreaterThan(0);
+    expect(p[corpus.encode('d')[0]]).toBeGreaterThan(0.5); // "tired" follows in the text
+  });
+
+  it('measures accepted tokens per step that agree with the expectation from the measured acceptance', () => {
+    for (const k of [1, 2, 4]) {
+      const report = speculate(draft, target, corpus.encode('Alice was '), 3000, k, 5);
+      expect(report.meanAcceptance).toBeGreaterThan(0.1);
+      expect(report.meanAcceptance).toBeLessThan(0.9);
+      expect(Math.abs(report.tokensPerStep / expectedTokensPerStep(report.meanAcceptance, k) - 1)).toBeLessThan(0.05);
+    }
+  });
+
+  it('does better with a draft closer to the target', () => {
+    const closer = new NGramModel(corpus.vocab, corpus.tokens, 4);
+    const weak = speculate(draft, target, corpus.encode('Alice was '), 2000, 4, 3);
+    const strong = speculate(closer, target, corpus.encode('Alice was '), 2000, 4, 3);
+    expect(strong.meanAcceptance).toBeGreaterThan(weak.meanAcceptance + 0.1);
+    expect(strong.tokensPerStep).toBeGreaterThan(weak.tokensPerStep);
   });
 });

@@ -1,0 +1,109 @@
+import corpus from './corpus/alice.txt?raw';
+import { seededRandom } from '../formats/random.ts';
+import { acceptanceRate, sample, verifyChain } from './rejection-sampling.ts';
+
+/**
+ * Tiny real language models for speculative decoding: character n-grams trained on a bundled
+ * public-domain text. A model of order n interpolates its 1…n-gram estimates (each seen context
+ * takes 70% of the mass from the shorter ones) and keeps `smoothing` of the mass uniform, so every
+ * character stays possible and an unseen context falls back to shorter ones. A low-order model
+ * drafts, a higher-order one is the target.
+ */
+export class NGramModel {
+  /** Counts by context (the previous tokens, joined), for every context length 0 … order − 1. */
+  private readonly counts = new Map<string, Float64Array>();
+
+  constructor(
+    readonly vocab: readonly string[],
+    tokens: readonly number[],
+    readonly order: number,
+    readonly smoothing = 0.001,
+  ) {
+    if (!Number.isInteger(order) || order < 1) throw new RangeError(`order must be a positive integer, got ${order}`);
+    for (let i = 0; i < tokens.length; i++) {
+      for (let n = 0; n < order && n <= i; n++) {
+        const key = tokens.slice(i - n, i).join(',');
+        let row = this.counts.get(key);
+        if (!row) this.counts.set(key, (row = new Float64Array(vocab.length)));
+        row[tokens[i]]++;
+      }
+    }
+  }
+
+  /** Next-token distribution after `context` (only its last order − 1 tokens matter). */
+  distribution(context: readonly number[]): Float64Array {
+    const out = new Float64Array(this.vocab.length);
+    for (let n = 0; n < this.order && n <= context.length; n++) {
+      const row = this.counts.get(context.slice(context.length - n).join(','));
+      if (!row) break;
+      const total = row.reduce((a, b) => a + b, 0);
+      const weight = n === 0 ? 1 : 0.7;
+      for (let v = 0; v < out.length; v++) out[v] = (1 - weight) * out[v] + (weight * row[v]) / total;
+    }
+    return out.map((x) => (1 - this.smoothing) * x + this.smoothing / this.vocab.length);
+  }
+}
+
+export interface Corpus {
+  vocab: string[];
+  tokens: number[];
+  decode(tokens: readonly number[]): string;
+  encode(text: string): number[];
+}
+
+/** The bundled text as character tokens. */
+export function bundledCorpus(): Corpus {
+  const vocab = [...new Set(corpus)].sort();
+  const index = new Map(vocab.map((c, i) => [c, i]));
+  const encode = (text: string) => [...text].map((c) => {
+    const token = index.get(c);
+    if (token === undefined) throw new RangeError(`'${c}' is not in the corpus vocabulary`);
+    return token;
+  });
+  return { vocab, tokens: encode(corpus), decode: (tokens) => tokens.map((t) => vocab[t]).join(''), encode };
+}
+
+export interface SpeculationReport {
+  tokens: number[];
+  steps: number;
+  /** Tokens emitted per step, measured. */
+  tokensPerStep: number;
+  /** Mean of Σ min(p, q) over the draft positions verified: the per-token acceptance probability. */
+  meanAcceptance: number;
+  /** Draft tokens accepted / proposed. */
+  acceptedFraction: number;
+}
+
+/**
+ * Chain speculative decoding with real models: each step drafts `k` tokens from `draft`, verifies
+ * them against `target` with rejection sampling, and emits the accepted ones plus one more.
+ */
+export function speculate(draft: NGramModel, target: NGramModel, prompt: readonly number[], length: number, k: number, seed = 1): SpeculationReport {
+  const random = seededRandom(seed);
+  const tokens = [...prompt];
+  let steps = 0;
+  let proposed = 0;
+  let accepted = 0;
+  let acceptanceSum = 0;
+  while (tokens.length - prompt.length < length) {
+    const drafted: number[] = [];
+    const q: Float64Array[] = [];
+    const p: Float64Array[] = [];
+    for (let i = 0; i < k; i++) {
+      const dist = draft.distribution([...tokens, ...drafted]);
+      q.push(dist);
+      p.push(target.distribution([...tokens, ...drafted]));
+      drafted.push(sample(dist, random));
+    }
+    p.push(target.distribution([...tokens, ...drafted]));
+    const step = verifyChain(drafted, q, p, random);
+    // Acceptance probabilities of the positions actually verified (up to the first rejection).
+    for (let i = 0; i < Math.min(k, step.accepted.length + 1); i++) acceptanceSum += acceptanceRate(p[i], q[i]);
+    proposed += Math.min(k, step.accepted.length + 1);
+    accepted += step.accepted.length;
+    tokens.push(...step.emitted);
+    steps++;
+  }
+  const emitted = tokens.length - prompt.length;
+  return { tokens: tokens.slice(prompt.length), steps, tokensPerStep: emitted / steps, meanAcceptance: acceptanceSum / proposed, acceptedFraction: accepted / proposed };
+}
