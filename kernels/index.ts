@@ -20,5 +20,5 @@ export { RadixCache, orderByCachedPrefix, type MatchResult, type RadixNode, type
 export { packMaskBits, treeDepths, treeMask } from './serving/token-tree.ts';
 export { acceptanceRate, expectedTokensPerStep, sample, verifyChain, type SpeculationStep } from './serving/rejection-sampling.ts';
 export { poissonArrivals, shareGptLike, uniformLengths, SHAREGPT_LIKE, type WorkloadRequest } from './serving/workloads.ts';
-export { DEFAULT_COST, fitCostModel, quantile, simulate, summarize, type CostModel, type Iteration, type Policy, type RequestMetrics, type SchedulerOptions, type SimulationResult } from './serving/scheduler.ts';
+export { DEFAULT_COST, fitCostModel, quantile, simulate, summarize, type CostModel, type IterationSample, type Iteration, type Policy, type RequestMetrics, type SchedulerOptions, type SimulationResult } from './serving/scheduler.ts';
 export { bundledCorpus, NGramModel, speculate, type Corpus, type SpeculationReport } from './serving/ngram.ts';

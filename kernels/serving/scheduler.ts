@@ -2,46 +2,55 @@ import type { WorkloadRequest } from './workloads.ts';
 
 /**
  * Time of one iteration (one forward pass over a batch), linear in its work:
- *   fixedMs + perTokenMs · (prefill tokens + decode tokens) + perKvTokenMs · (keys read by attention).
- * Fit it to measured kernel or model timings with `fitCostModel`.
+ *   fixedMs + perTokenMs · (prefill + decode tokens) + perKvTokenMs · (keys decodes read)
+ *   + perPrefillPairMs · (query-key pairs of prefill attention).
+ * Decode attention is memory-bound (a cost per key read); prefill attention is compute-bound (a
+ * much smaller cost per pair). Fit it to measured timings with `fitCostModel`.
  */
 export interface CostModel {
   fixedMs: number;
   perTokenMs: number;
   perKvTokenMs: number;
+  perPrefillPairMs: number;
 }
 
 /**
  * Illustrative constants of the order of a 7B model on one large GPU (an assumption, not a
- * measurement): 8 ms per iteration, 0.06 ms per token processed, 0.2 µs per key attention reads.
- * Refit them to a GPU's own timings with `fitCostModel`.
+ * measurement): 8 ms per iteration, 0.06 ms per token processed, 0.2 µs per key a decode reads,
+ * 2 ns per query-key pair of prefill attention. Refit them to a GPU's own timings with `fitCostModel`.
  */
-export const DEFAULT_COST: CostModel = { fixedMs: 8, perTokenMs: 0.06, perKvTokenMs: 0.0002 };
+export const DEFAULT_COST: CostModel = { fixedMs: 8, perTokenMs: 0.06, perKvTokenMs: 0.0002, perPrefillPairMs: 0.000002 };
 
-/** Least-squares fit of a CostModel to measured iterations. */
-export function fitCostModel(samples: readonly { tokens: number; kvTokens: number; ms: number }[]): CostModel {
-  if (samples.length < 3) throw new RangeError('fitting a cost model needs at least 3 measured iterations');
-  // Normal equations for ms ≈ a + b·tokens + c·kvTokens.
-  const rows = samples.map((s) => [1, s.tokens, s.kvTokens]);
-  const ata = [0, 1, 2].map((i) => [0, 1, 2].map((j) => rows.reduce((sum, r) => sum + r[i] * r[j], 0)));
-  const atb = [0, 1, 2].map((i) => rows.reduce((sum, r, k) => sum + r[i] * samples[k].ms, 0));
-  const [a, b, c] = solve3(ata, atb);
-  return { fixedMs: a, perTokenMs: b, perKvTokenMs: c };
+export interface IterationSample {
+  tokens: number;
+  kvTokens: number;
+  prefillPairs: number;
+  ms: number;
 }
 
-function solve3(m: number[][], v: number[]): number[] {
-  const a = m.map((row, i) => [...row, v[i]]);
-  for (let col = 0; col < 3; col++) {
+/** Least-squares fit of a CostModel to measured iterations (normal equations, Gaussian elimination). */
+export function fitCostModel(samples: readonly IterationSample[]): CostModel {
+  if (samples.length < 4) throw new RangeError('fitting a cost model needs at least 4 measured iterations');
+  const rows = samples.map((s) => [1, s.tokens, s.kvTokens, s.prefillPairs]);
+  const n = 4;
+  const a = Array.from({ length: n }, (_, i) => [
+    ...Array.from({ length: n }, (_, j) => rows.reduce((sum, r) => sum + r[i] * r[j], 0)),
+    rows.reduce((sum, r, k) => sum + r[i] * samples[k].ms, 0),
+  ]);
+  for (let col = 0; col < n; col++) {
     const pivot = a.slice(col).reduce((best, row, i) => (Math.abs(row[col]) > Math.abs(a[best][col]) ? col + i : best), col);
     [a[col], a[pivot]] = [a[pivot], a[col]];
-    if (Math.abs(a[col][col]) < 1e-12) throw new RangeError('the measurements do not determine the cost model (vary tokens and kv tokens)');
-    for (let row = 0; row < 3; row++) {
+    if (Math.abs(a[col][col]) < 1e-12 * Math.max(1, Math.abs(a[0][0]))) {
+      throw new RangeError('the measurements do not determine the cost model: vary tokens, keys read and prefill lengths');
+    }
+    for (let row = 0; row < n; row++) {
       if (row === col) continue;
       const f = a[row][col] / a[col][col];
-      for (let k = col; k < 4; k++) a[row][k] -= f * a[col][k];
+      for (let k = col; k <= n; k++) a[row][k] -= f * a[col][k];
     }
   }
-  return a.map((row, i) => row[3] / row[i]);
+  const [fixedMs, perTokenMs, perKvTokenMs, perPrefillPairMs] = a.map((row, i) => row[n] / row[i]);
+  return { fixedMs, perTokenMs, perKvTokenMs, perPrefillPairMs };
 }
 
 export type Policy = 'prefill-first' | 'decode-first' | 'sarathi';
@@ -136,9 +145,10 @@ export function simulate(workload: readonly WorkloadRequest[], options: Schedule
       }
     }
     const tokens = prefill.reduce((sum, p) => sum + p.tokens, 0) + decodes.length;
-    const kvTokens = decodes.reduce((sum, r) => sum + r.request.promptLen + r.generated, 0) +
-      prefill.reduce((sum, p) => sum + p.tokens * (p.tokens / 2 + (running.find((r) => r.request.id === p.id)?.prefilled ?? 0)), 0);
-    const ms = cost.fixedMs + cost.perTokenMs * tokens + cost.perKvTokenMs * kvTokens;
+    const kvTokens = decodes.reduce((sum, r) => sum + r.request.promptLen + r.generated, 0);
+    // A chunk's queries attend to the earlier chunks and causally to themselves.
+    const prefillPairs = prefill.reduce((sum, p) => sum + p.tokens * ((p.tokens + 1) / 2 + (running.find((r) => r.request.id === p.id)?.prefilled ?? 0)), 0);
+    const ms = cost.fixedMs + cost.perTokenMs * tokens + cost.perKvTokenMs * kvTokens + cost.perPrefillPairMs * prefillPairs;
     iterations.push({ startMs: now, ms, prefill, decodes: decodes.map((r) => r.request.id) });
     now += ms;
     for (const p of prefill) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fitCostModel, poissonArrivals, quantile, shareGptLike, simulate, summarize, uniformLengths, type CostModel } from '#kernels/index.ts';
 
-const cost: CostModel = { fixedMs: 10, perTokenMs: 0.1, perKvTokenMs: 0 };
+const cost: CostModel = { fixedMs: 10, perTokenMs: 0.1, perKvTokenMs: 0, perPrefillPairMs: 0 };
 
 describe('batch schedulers', () => {
   it('times one request exactly: a prefill pass yields the first token, each decode pass one more', () => {
@@ -46,14 +46,16 @@ describe('batch schedulers', () => {
   });
 
   it('fits a cost model to measured iterations', () => {
-    const truth = { fixedMs: 7, perTokenMs: 0.05, perKvTokenMs: 0.0003 };
-    const samples = [[10, 1000], [500, 200], [64, 64000], [2048, 10], [1, 5]].map(([tokens, kvTokens]) => ({
-      tokens, kvTokens, ms: truth.fixedMs + truth.perTokenMs * tokens + truth.perKvTokenMs * kvTokens,
+    const truth = { fixedMs: 7, perTokenMs: 0.05, perKvTokenMs: 0.0003, perPrefillPairMs: 0.000004 };
+    const samples = [[10, 1000, 0], [500, 200, 125000], [64, 64000, 0], [2048, 10, 2098176], [1, 5, 1], [300, 9000, 40000]].map(([tokens, kvTokens, prefillPairs]) => ({
+      tokens, kvTokens, prefillPairs,
+      ms: truth.fixedMs + truth.perTokenMs * tokens + truth.perKvTokenMs * kvTokens + truth.perPrefillPairMs * prefillPairs,
     }));
     const fitted = fitCostModel(samples);
-    expect(fitted.fixedMs).toBeCloseTo(7, 9);
-    expect(fitted.perTokenMs).toBeCloseTo(0.05, 9);
+    expect(fitted.fixedMs).toBeCloseTo(7, 6);
+    expect(fitted.perTokenMs).toBeCloseTo(0.05, 8);
     expect(fitted.perKvTokenMs).toBeCloseTo(0.0003, 9);
+    expect(fitted.perPrefillPairMs).toBeCloseTo(0.000004, 11);
   });
 
   it('computes quantiles by linear interpolation', () => {
