@@ -18,3 +18,20 @@ test('the serving page compares schedulers and draws their batch timelines', asy
   await page.getByLabel('Workload').selectOption('sharegpt');
   await expect(rows.first().locator('td').first()).not.toHaveText('');
 });
+
+test('the block manager view steps through sharing, copy-on-write and a refused allocation', async ({ page }) => {
+  await page.goto('/serving');
+  const stepButton = page.getByRole('button', { name: /^Step \d+ of 8$/ });
+  for (let i = 0; i < 4; i++) await stepButton.click();
+  await expect(page.getByTestId('page-stats')).toContainText('copies on write: 2→5');
+  await expect(page.getByTestId('page-grid').locator('li.shared')).toHaveCount(2);
+  await stepButton.click();
+  await stepButton.click();
+  await expect(page.getByText(/refused: needs 20 pages, 17 free/)).toBeVisible();
+  await stepButton.click();
+  await stepButton.click();
+  await expect(page.getByRole('row', { name: /^C / }).locator('td').nth(1)).toHaveText('4/4');
+  await expect(page.getByRole('row', { name: /^C / }).locator('td').nth(2)).toHaveText('40');
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(page.getByTestId('page-stats')).toContainText('0 of 24 pages in use');
+});
