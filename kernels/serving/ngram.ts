@@ -1,6 +1,6 @@
 import corpus from './corpus/alice.txt?raw';
 import { seededRandom } from '../formats/random.ts';
-import { acceptanceRate, sample, verifyChain } from './rejection-sampling.ts';
+import { acceptanceRate, sample, verifyChain, type SpeculationStep } from './rejection-sampling.ts';
 
 /**
  * Tiny real language models for speculative decoding: character n-grams trained on a bundled
@@ -74,6 +74,29 @@ export interface SpeculationReport {
   acceptedFraction: number;
 }
 
+export interface DraftedStep extends SpeculationStep {
+  drafted: number[];
+  /** Σ min(p, q) at each verified position (up to and including the first rejection). */
+  acceptance: number[];
+}
+
+/** One step of chain speculation: draft `k` tokens after `context`, verify them against the target. */
+export function speculationStep(draft: NGramModel, target: NGramModel, context: readonly number[], k: number, random: () => number): DraftedStep {
+  const drafted: number[] = [];
+  const q: Float64Array[] = [];
+  const p: Float64Array[] = [];
+  for (let i = 0; i < k; i++) {
+    const dist = draft.distribution([...context, ...drafted]);
+    q.push(dist);
+    p.push(target.distribution([...context, ...drafted]));
+    drafted.push(sample(dist, random));
+  }
+  p.push(target.distribution([...context, ...drafted]));
+  const step = verifyChain(drafted, q, p, random);
+  const verified = Math.min(k, step.accepted.length + 1);
+  return { ...step, drafted, acceptance: Array.from({ length: verified }, (_, i) => acceptanceRate(p[i], q[i])) };
+}
+
 /**
  * Chain speculative decoding with real models: each step drafts `k` tokens from `draft`, verifies
  * them against `target` with rejection sampling, and emits the accepted ones plus one more.
@@ -86,20 +109,9 @@ export function speculate(draft: NGramModel, target: NGramModel, prompt: readonl
   let accepted = 0;
   let acceptanceSum = 0;
   while (tokens.length - prompt.length < length) {
-    const drafted: number[] = [];
-    const q: Float64Array[] = [];
-    const p: Float64Array[] = [];
-    for (let i = 0; i < k; i++) {
-      const dist = draft.distribution([...tokens, ...drafted]);
-      q.push(dist);
-      p.push(target.distribution([...tokens, ...drafted]));
-      drafted.push(sample(dist, random));
-    }
-    p.push(target.distribution([...tokens, ...drafted]));
-    const step = verifyChain(drafted, q, p, random);
-    // Acceptance probabilities of the positions actually verified (up to the first rejection).
-    for (let i = 0; i < Math.min(k, step.accepted.length + 1); i++) acceptanceSum += acceptanceRate(p[i], q[i]);
-    proposed += Math.min(k, step.accepted.length + 1);
+    const step = speculationStep(draft, target, tokens, k, random);
+    acceptanceSum += step.acceptance.reduce((a, b) => a + b, 0);
+    proposed += step.acceptance.length;
     accepted += step.accepted.length;
     tokens.push(...step.emitted);
     steps++;

@@ -32,6 +32,15 @@ test('the block manager view steps through sharing, copy-on-write and a refused 
   await stepButton.click();
   await expect(page.getByRole('row', { name: /^C / }).locator('td').nth(1)).toHaveText('4/4');
   await expect(page.getByRole('row', { name: /^C / }).locator('td').nth(2)).toHaveText('40');
-  await page.getByRole('button', { name: 'Reset' }).click();
+  await page.getByRole('button', { name: 'Reset the pages' }).click();
   await expect(page.getByTestId('page-stats')).toContainText('0 of 24 pages in use');
+});
+
+test('the speculative decoding view drafts, verifies and counts tokens per step', async ({ page }) => {
+  await page.goto('/serving');
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
+  await expect(page.getByTestId('spec-step')).toContainText(/of 4 accepted/);
+  await expect(page.getByRole('figure', { name: /^Tree attention mask of the drafted chain/ })).toBeVisible();
+  await page.getByRole('button', { name: '100 steps' }).click();
+  await expect(page.getByTestId('spec-stats')).toContainText(/^101 steps, \d+ tokens: [\d.]+ tokens per step\s+measured; acceptance/);
 });
