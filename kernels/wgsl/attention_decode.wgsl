@@ -69,16 +69,7 @@ var<workgroup> reduce: array<f32, KEYS * HEAD_DIM>;
 fn hook_read_q(row: u32, j: i32) -> f32 {
   return q_tile[row * HEAD_DIM + u32(clamp(j, 0i, i32(HEAD_DIM) - 1i))];
 }
-// Variants with key, value or output transforms run on the prefill kernel instead.
-fn hook_read_k(row: u32, j: i32) -> f32 {
-  return 0.0;
-}
-fn hook_read_v(row: u32, j: i32) -> f32 {
-  return 0.0;
-}
-fn hook_read_o(row: u32, j: i32) -> f32 {
-  return 0.0;
-}
+// @include no_row_hooks
 
 // @hooks
 

@@ -53,19 +53,11 @@ var<workgroup> row_seen: array<atomic<u32>, TILE_Q>;
 
 // @include common
 
-// Only logitsTransform and logitsMask run here; vector hooks take the other kernel.
+// No query transform here either: such variants also take attention_ragged.wgsl.
 fn hook_read_q(row: u32, j: i32) -> f32 {
   return 0.0;
 }
-fn hook_read_k(row: u32, j: i32) -> f32 {
-  return 0.0;
-}
-fn hook_read_v(row: u32, j: i32) -> f32 {
-  return 0.0;
-}
-fn hook_read_o(row: u32, j: i32) -> f32 {
-  return 0.0;
-}
+// @include no_row_hooks
 
 // @hooks
 
