@@ -44,3 +44,15 @@ test('the speculative decoding view drafts, verifies and counts tokens per step'
   await page.getByRole('button', { name: '100 steps' }).click();
   await expect(page.getByTestId('spec-stats')).toContainText(/^101 steps, \d+ tokens: [\d.]+ tokens per step\s+measured; acceptance/);
 });
+
+test('the radix cache view shows hits, splits and evictions as requests arrive', async ({ page }) => {
+  await page.goto('/serving');
+  const next = page.getByRole('button', { name: /^Next request/ });
+  await next.click();
+  await next.click();
+  await expect(page.getByText(/good night”: 11 of 12 tokens cached/)).toBeVisible();
+  await expect(page.getByTestId('radix-tree').locator('li')).toHaveText(['└ You are a helpful assistant . Translate to French : good', '└ morning', '└ night']);
+  for (let i = 0; i < 6; i++) await next.click();
+  await expect(page.getByTestId('radix-stats')).toContainText(/\d+ evictions/);
+  await expect(next).toBeDisabled();
+});
