@@ -15,6 +15,7 @@ test('the serving page compares schedulers and draws their batch timelines', asy
   // On uniform 512–2048 requests, chunked prefill keeps the worst gaps between tokens shorter.
   expect(await tbtP99('Sarathi-Serve')).toBeLessThan(await tbtP99('Prefill-first'));
   await expect(page.getByRole('img', { name: /^Sarathi-Serve \(chunked prefill\): \d+ iterations/ })).toBeVisible();
+  await expect(page.getByRole('img', { name: 'Time between tokens, cumulative' }).locator('path')).toHaveCount(3);
   await page.getByLabel('Workload').selectOption('sharegpt');
   await expect(rows.first().locator('td').first()).not.toHaveText('');
 });
