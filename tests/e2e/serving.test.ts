@@ -57,3 +57,12 @@ test('the radix cache view shows hits, splits and evictions as requests arrive',
   await expect(page.getByTestId('radix-stats')).toContainText(/\d+ evictions/);
   await expect(next).toBeDisabled();
 });
+
+test('views play as well as step: the radix cache view plays through its requests', async ({ page }) => {
+  await page.goto('/serving');
+  const radix = page.getByRole('region', { name: 'Radix prefix cache' });
+  await radix.getByRole('button', { name: 'Play' }).click();
+  await expect(radix.getByRole('button', { name: 'Pause' })).toBeVisible();
+  await expect(radix.getByRole('button', { name: /^Next request \(8 of 8\)/ })).toBeDisabled({ timeout: 15_000 });
+  await expect(radix.getByRole('listitem').filter({ hasText: 'tokens cached' })).toHaveCount(8);
+});
