@@ -1,5 +1,5 @@
 import { AttentionInputError, GpuError } from './errors.ts';
-import { checkAttentionArgs } from './formats/ragged.ts';
+import { checkAttentionArgs } from './formats/batch.ts';
 import { acquireDevice, type AcquiredDevice } from './gpu/device.ts';
 import { canDecode, DecodeAttentionKernel, subgroupLanes } from './gpu/decode-attention.ts';
 import { plainAttention, RaggedAttentionKernel } from './gpu/ragged-attention.ts';
@@ -67,8 +67,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     async run(args) {
       const shape = checkAttentionArgs(args);
       if (lostReason !== undefined) throw new GpuError(`the GPU device was lost (${lostReason}); create a new engine`);
-      const kernel = args.kernel ?? (canDecode(shape, args.variant ?? plainAttention()) ? 'decode' : 'prefill');
-      if (kernel === 'decode' && !canDecode(shape, args.variant ?? plainAttention())) {
+      const decodable = canDecode(shape, args.variant ?? plainAttention());
+      const kernel = args.kernel ?? (decodable ? 'decode' : 'prefill');
+      if (kernel === 'decode' && !decodable) {
         throw new AttentionInputError('kernel', "'decode' needs at most one query per request and no key, value or output transform");
       }
       return kernel === 'decode' ? decode.run(shape, args, args.plan) : ragged.run(shape, args);

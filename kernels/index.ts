@@ -1,7 +1,7 @@
 /** The public API of the engine. Tests, lessons and the playground import only from here. */
 export { createEngine, type Backend, type Engine, type EngineOptions } from './engine.ts';
 export { referenceAttention, referenceWeights } from './reference/attention.ts';
-export { checkAttentionArgs, causalVisible, kvData, kvRow, type BatchShape } from './formats/ragged.ts';
+export { checkAttentionArgs, causalVisible, kvData, kvRow, type BatchShape } from './formats/batch.ts';
 export { AttentionInputError, GpuError, VariantGpuError } from './errors.ts';
 export { plainAttention, raggedKernelSource, RAGGED_TILES } from './gpu/ragged-attention.ts';
 export type { PipelineStats } from './gpu/pipelines.ts';

@@ -2,7 +2,7 @@ import decodeTemplate from '../wgsl/attention_decode.wgsl?raw';
 import mergeTemplate from '../wgsl/attention_merge.wgsl?raw';
 import laneSumsShared from '../wgsl/decode_lane_sums_shared.wgsl?raw';
 import laneSumsSubgroup from '../wgsl/decode_lane_sums_subgroup.wgsl?raw';
-import { kvData, type BatchShape } from '../formats/ragged.ts';
+import { kvData, type BatchShape } from '../formats/batch.ts';
 import type { AttentionArgs, AttentionResult, HeadDim } from '../types.ts';
 import type { CompiledVariant } from '../variant/compile.ts';
 import { resolveVariantInputs } from '../variant/inputs.ts';

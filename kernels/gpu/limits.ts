@@ -1,5 +1,5 @@
 import { AttentionInputError } from '../errors.ts';
-import type { BatchShape } from '../formats/ragged.ts';
+import type { BatchShape } from '../formats/batch.ts';
 
 /** Throws AttentionInputError, naming the argument, when a batch exceeds what this device can bind or dispatch. */
 export function checkDeviceLimits(device: GPUDevice, shape: BatchShape, workgroupsX: number, tensorBytes: number): void {

@@ -2,7 +2,7 @@ import raggedTemplate from '../wgsl/attention_ragged.wgsl?raw';
 import tiledTemplate from '../wgsl/attention_prefill_tiled.wgsl?raw';
 import { checkDeviceLimits } from './limits.ts';
 import { bindGroupLayout, type PipelineCache } from './pipelines.ts';
-import { kvData, queryTiles, type BatchShape } from '../formats/ragged.ts';
+import { kvData, queryTiles, type BatchShape } from '../formats/batch.ts';
 import type { AttentionArgs, AttentionResult, HeadDim } from '../types.ts';
 import { compileVariant, type CompiledVariant } from '../variant/compile.ts';
 import { hookParamFields } from '../variant/emit-wgsl.ts';

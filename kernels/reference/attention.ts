@@ -1,4 +1,4 @@
-import { causalVisible, checkAttentionArgs, kvData, kvRow, type BatchShape } from '../formats/ragged.ts';
+import { causalVisible, checkAttentionArgs, kvData, kvRow, type BatchShape } from '../formats/batch.ts';
 import type { AttentionArgs, AttentionResult } from '../types.ts';
 import type { JsHooks, JsIdx, RangeReport } from '../variant/compile.ts';
 import { resolveVariantInputs } from '../variant/inputs.ts';

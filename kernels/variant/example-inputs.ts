@@ -1,4 +1,4 @@
-import type { BatchShape } from '../formats/ragged.ts';
+import type { BatchShape } from '../formats/batch.ts';
 import { seededRandom } from '../formats/random.ts';
 import type { TensorData } from '../types.ts';
 import type { CompiledVariant } from './compile.ts';

@@ -1,5 +1,6 @@
 import common from '../wgsl/common.wgsl?raw';
 import noRowHooks from '../wgsl/no_row_hooks.wgsl?raw';
+import prefillParams from '../wgsl/prefill_params.wgsl?raw';
 import { specialize } from '../wgsl/specialize.ts';
 import { unrollLoops } from '../wgsl/unroll.ts';
 import type { CompiledVariant } from './compile.ts';
@@ -11,7 +12,7 @@ const HOOKS_MARK = /^\/\/ @hooks$/gm;
 
 export interface KernelParts {
   constants: Record<string, number>;
-  /** Sources for `// @include NAME` lines besides `common` and `no_row_hooks`. */
+  /** Sources for `// @include NAME` lines besides the shared ones (`common`, `no_row_hooks`, `prefill_params`). */
   includes?: Record<string, string>;
   /** WGSL extensions to enable (`subgroups`), written before everything else. */
   enables?: string[];
@@ -22,7 +23,7 @@ export interface KernelParts {
 /** A kernel template with a variant's hooks and its includes in place, and its constants specialized. */
 export function kernelSource(template: string, label: string, variant: CompiledVariant, parts: KernelParts): string {
   if ((template.match(HOOKS_MARK) ?? []).length !== 1) throw new Error(`${label}: the template needs exactly one \`// @hooks\` line`);
-  const includes: Record<string, string> = { common, no_row_hooks: noRowHooks, ...parts.includes };
+  const includes: Record<string, string> = { common, no_row_hooks: noRowHooks, prefill_params: prefillParams, ...parts.includes };
   const code = template
     .replace(HOOKS_MARK, () => `// hooks of variant ${variant.hash}\n${variant.wgsl}`)
     .replace(/^\/\/ @include (\w+)$/gm, (_line, name: string) => {

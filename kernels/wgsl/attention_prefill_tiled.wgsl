@@ -5,8 +5,8 @@
 // tr = tid / 8 and tc = tid % 8, owns rows 2tr and 2tr+1: it computes their scores against keys
 // tc and tc + 8 of each 16-key tile, and their output in dims 4·(tc + 8m) … +3. Scores go
 // through workgroup memory once per tile, so each row's 8 threads share one running max, and the
-// probability tile P is multiplied by the staged V tile from registers. Bindings and parameters
-// are those of attention_ragged.wgsl.
+// probability tile P is multiplied by the staged V tile from registers. Bindings are those of
+// attention_ragged.wgsl, parameters those of prefill_params.wgsl.
 
 const HEAD_DIM: u32 = 128u;  // specialized
 // Tokens per page of a paged KV cache; 0 for ragged KV.
@@ -24,18 +24,7 @@ const OUT_VECS: u32 = VECS / 8u;
 const MASKED: f32 = -3.0e38;
 const MASK_LIMIT: f32 = -1.0e38;
 
-struct Params {
-  num_qo_heads: u32,
-  num_kv_heads: u32,
-  group: u32,
-  causal: u32,
-  sm_scale: f32,
-  neg_inf_bits: u32,
-  kv_starts_offset: u32,
-  kv_lens_offset: u32,
-  tiles_offset: u32,
-  kv_indices_offset: u32,
-}
+// @include prefill_params
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> q: array<vec4f>;

@@ -31,18 +31,7 @@ const KV_STRIDE: u32 = HEAD_DIM + 1u;
 const MASKED: f32 = -3.0e38;
 const MASK_LIMIT: f32 = -1.0e38;
 
-struct Params {
-  num_qo_heads: u32,
-  num_kv_heads: u32,
-  group: u32,               // query heads per KV head
-  causal: u32,
-  sm_scale: f32,
-  neg_inf_bits: u32,        // the bits of -inf, written as the lse of a row that sees no key
-  kv_starts_offset: u32,    // where each request's first token row (ragged) or kvIndices entry (paged) is
-  kv_lens_offset: u32,      // where each request's number of keys is
-  tiles_offset: u32,        // where the (request, first query row) tile table is
-  kv_indices_offset: u32,   // where the page numbers are (paged)
-}
+// @include prefill_params
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> q: array<f32>;      // [totalQo, numQoHeads, HEAD_DIM]
