@@ -21,4 +21,5 @@ export { packMaskBits, treeDepths, treeMask } from './serving/token-tree.ts';
 export { acceptanceRate, expectedTokensPerStep, sample, verifyChain, type SpeculationStep } from './serving/rejection-sampling.ts';
 export { poissonArrivals, shareGptLike, uniformLengths, SHAREGPT_LIKE, type WorkloadRequest } from './serving/workloads.ts';
 export { DEFAULT_COST, fitCostModel, quantile, simulate, summarize, type CostModel, type IterationSample, type Iteration, type Policy, type RequestMetrics, type SchedulerOptions, type SimulationResult } from './serving/scheduler.ts';
-export { bundledCorpus, NGramModel, speculate, speculationStep, type Corpus, type DraftedStep, type SpeculationReport } from './serving/ngram.ts';
+export { bundledCorpus, NGramModel, speculate, speculateTree, speculationStep, treeSpeculationStep, type Corpus, type DraftedStep, type SpeculationReport, type TreeDraftedStep, type TreeSpeculationReport } from './serving/ngram.ts';
+export { draftTree, expectedAccepted, verifyTree, type DraftTree, type NextToken, type TreeShape, type TreeStep } from './serving/tree-speculation.ts';

@@ -1,6 +1,7 @@
 import corpus from './corpus/alice.txt?raw';
 import { seededRandom } from '../formats/random.ts';
 import { acceptanceRate, sample, verifyChain, type SpeculationStep } from './rejection-sampling.ts';
+import { draftTree, expectedAccepted, verifyTree, type DraftTree, type TreeShape, type TreeStep } from './tree-speculation.ts';
 
 /**
  * Tiny real language models for speculative decoding: character n-grams trained on a bundled
@@ -118,4 +119,62 @@ export function speculate(draft: NGramModel, target: NGramModel, prompt: readonl
   }
   const emitted = tokens.length - prompt.length;
   return { tokens: tokens.slice(prompt.length), steps, tokensPerStep: emitted / steps, meanAcceptance: acceptanceSum / proposed, acceptedFraction: accepted / proposed };
+}
+
+export interface TreeDraftedStep extends TreeStep {
+  tree: DraftTree;
+  /** Accepted tokens this tree gives on average (`expectedAccepted`), for measured vs expected. */
+  expectedAccepted: number;
+}
+
+/** One step of tree speculation: draft a tree of the given shape after `context`, verify it against the target. */
+export function treeSpeculationStep(
+  draft: NGramModel,
+  target: NGramModel,
+  context: readonly number[],
+  shape: TreeShape,
+  maxNodes: number,
+  random: () => number,
+): TreeDraftedStep {
+  const tree = draftTree(shape, (path) => draft.distribution([...context, ...path]), (path) => target.distribution([...context, ...path]), random, maxNodes);
+  return { ...verifyTree(tree, random), tree, expectedAccepted: expectedAccepted(tree) };
+}
+
+export interface TreeSpeculationReport {
+  tokens: number[];
+  steps: number;
+  /** Tokens emitted per step, measured. */
+  tokensPerStep: number;
+  /** The mean over steps of each drafted tree's exact expectation (accepted + 1). */
+  expectedTokensPerStep: number;
+  /** Draft tokens the target verifies per step (tree nodes): what each step costs the target. */
+  nodesPerStep: number;
+}
+
+/**
+ * Tree speculative decoding with real models; with `shape` all ones it drafts a chain. Each step
+ * drafts a tree, verifies it and emits the accepted tokens plus one more.
+ */
+export function speculateTree(
+  draft: NGramModel,
+  target: NGramModel,
+  prompt: readonly number[],
+  length: number,
+  shape: TreeShape,
+  { maxNodes = Infinity, seed = 1 }: { maxNodes?: number; seed?: number } = {},
+): TreeSpeculationReport {
+  const random = seededRandom(seed);
+  const tokens = [...prompt];
+  let steps = 0;
+  let expected = 0;
+  let nodes = 0;
+  while (tokens.length - prompt.length < length) {
+    const step = treeSpeculationStep(draft, target, tokens, shape, maxNodes, random);
+    tokens.push(...step.emitted);
+    expected += step.expectedAccepted + 1;
+    nodes += step.tree.tokens.length;
+    steps++;
+  }
+  const emitted = tokens.length - prompt.length;
+  return { tokens: tokens.slice(prompt.length), steps, tokensPerStep: emitted / steps, expectedTokensPerStep: expected / steps, nodesPerStep: nodes / steps };
 }
