@@ -17,7 +17,8 @@ export interface CostModel {
 /**
  * Illustrative constants of the order of a 7B model on one large GPU (an assumption, not a
  * measurement): 8 ms per iteration, 0.06 ms per token processed, 0.2 µs per key a decode reads,
- * 2 ns per query-key pair of prefill attention. Refit them to a GPU's own timings with `fitCostModel`.
+ * 2 ns per query-key pair of prefill attention. `costModelFromTable` (calibration.ts) fits the attention
+terms to measured kernels instead.
  */
 export const DEFAULT_COST: CostModel = { fixedMs: 8, perTokenMs: 0.06, perKvTokenMs: 0.0002, perPrefillPairMs: 0.000002 };
 
@@ -28,29 +29,59 @@ export interface IterationSample {
   ms: number;
 }
 
-/** Least-squares fit of a CostModel to measured iterations (normal equations, Gaussian elimination). */
+/**
+ * Fits a CostModel to measured iterations by non-negative least squares on relative errors
+ * (Σ ((model − measured) / measured)²): timings span orders of magnitude, and a plain fit would
+ * let a 75 ms prefill drown a 0.3 ms decode. Terms are kept ≥ 0, since a negative one would mean
+ * more work takes less time, which a noisy fit can otherwise produce. With four terms the exact
+ * optimum is found by trying every subset of terms. Columns are scaled to a largest entry of 1
+ * first, so whether the measurements determine the model does not depend on units.
+ */
 export function fitCostModel(samples: readonly IterationSample[]): CostModel {
   if (samples.length < 4) throw new RangeError('fitting a cost model needs at least 4 measured iterations');
-  const rows = samples.map((s) => [1, s.tokens, s.kvTokens, s.prefillPairs]);
-  const n = 4;
-  const a = Array.from({ length: n }, (_, i) => [
-    ...Array.from({ length: n }, (_, j) => rows.reduce((sum, r) => sum + r[i] * r[j], 0)),
-    rows.reduce((sum, r, k) => sum + r[i] * samples[k].ms, 0),
-  ]);
+  samples.forEach((s, i) => {
+    if (![s.tokens, s.kvTokens, s.prefillPairs].every((x) => Number.isFinite(x) && x >= 0) || !(s.ms > 0 && Number.isFinite(s.ms))) {
+      throw new RangeError(`measured iteration ${i} needs counts ≥ 0 and a time > 0 ms: ${JSON.stringify(s)}`);
+    }
+  });
+  // Each row divided by its measured time: the residuals are then relative errors.
+  const raw = samples.map((s) => [1, s.tokens, s.kvTokens, s.prefillPairs].map((x) => x / s.ms));
+  const scale = [0, 1, 2, 3].map((j) => Math.max(...raw.map((r) => r[j])) || 1);
+  const rows = raw.map((r) => r.map((x, j) => x / scale[j]));
+  const ms = samples.map(() => 1);
+  if (!leastSquares(rows, ms, [0, 1, 2, 3])) {
+    throw new RangeError('the measurements do not determine the cost model: vary tokens, keys read and prefill lengths');
+  }
+  let best = { residual: Infinity, coefficients: [0, 0, 0, 0] };
+  for (let subset = 1; subset < 16; subset++) {
+    const columns = [0, 1, 2, 3].filter((j) => subset & (1 << j));
+    const fitted = leastSquares(rows, ms, columns);
+    if (!fitted || fitted.some((c) => c < 0)) continue;
+    const coefficients = [0, 0, 0, 0];
+    columns.forEach((j, i) => (coefficients[j] = fitted[i]));
+    const residual = rows.reduce((sum, r, k) => sum + (r.reduce((t, x, j) => t + x * coefficients[j], 0) - ms[k]) ** 2, 0);
+    if (residual < best.residual) best = { residual, coefficients };
+  }
+  const [fixedMs, perTokenMs, perKvTokenMs, perPrefillPairMs] = best.coefficients.map((c, j) => c / scale[j]);
+  return { fixedMs, perTokenMs, perKvTokenMs, perPrefillPairMs };
+}
+
+/** Least squares on the given columns (normal equations, Gaussian elimination); undefined when they are dependent. */
+function leastSquares(rows: readonly number[][], y: readonly number[], columns: readonly number[]): number[] | undefined {
+  const n = columns.length;
+  const a = columns.map((i) => [...columns.map((j) => rows.reduce((sum, r) => sum + r[i] * r[j], 0)), rows.reduce((sum, r, k) => sum + r[i] * y[k], 0)]);
+  const size = Math.max(...a.map((row, i) => Math.abs(row[i])));
   for (let col = 0; col < n; col++) {
     const pivot = a.slice(col).reduce((best, row, i) => (Math.abs(row[col]) > Math.abs(a[best][col]) ? col + i : best), col);
     [a[col], a[pivot]] = [a[pivot], a[col]];
-    if (Math.abs(a[col][col]) < 1e-12 * Math.max(1, Math.abs(a[0][0]))) {
-      throw new RangeError('the measurements do not determine the cost model: vary tokens, keys read and prefill lengths');
-    }
+    if (!(Math.abs(a[col][col]) > 1e-10 * size)) return undefined;
     for (let row = 0; row < n; row++) {
       if (row === col) continue;
       const f = a[row][col] / a[col][col];
       for (let k = col; k <= n; k++) a[row][k] -= f * a[col][k];
     }
   }
-  const [fixedMs, perTokenMs, perKvTokenMs, perPrefillPairMs] = a.map((row, i) => row[n] / row[i]);
-  return { fixedMs, perTokenMs, perKvTokenMs, perPrefillPairMs };
+  return a.map((row, i) => row[n] / row[i]);
 }
 
 export type Policy = 'prefill-first' | 'decode-first' | 'sarathi';

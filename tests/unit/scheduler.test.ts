@@ -58,6 +58,19 @@ describe('batch schedulers', () => {
     expect(fitted.perPrefillPairMs).toBeCloseTo(0.000004, 11);
   });
 
+  it('keeps every fitted term ≥ 0, and refuses measurements that cannot separate the terms', () => {
+    // Exactly 1 ms per token, key and pair minus 0.5 ms: a plain fit gives a negative fixed cost.
+    const samples = [[1, 0, 0], [2, 0, 0], [0, 1, 0], [0, 2, 0], [0, 0, 1], [0, 0, 2]].map(([tokens, kvTokens, prefillPairs]) => ({
+      tokens, kvTokens, prefillPairs, ms: tokens + kvTokens + prefillPairs - 0.5,
+    }));
+    const fitted = fitCostModel(samples);
+    expect(fitted.fixedMs).toBe(0);
+    expect(Math.min(fitted.perTokenMs, fitted.perKvTokenMs, fitted.perPrefillPairMs)).toBeGreaterThan(0);
+    // Keys read always 8 per token: their costs cannot be told apart.
+    const tied = [1, 2, 3, 4, 5].map((n) => ({ tokens: n, kvTokens: 8 * n, prefillPairs: n * n, ms: n }));
+    expect(() => fitCostModel(tied)).toThrow('the measurements do not determine the cost model: vary tokens, keys read and prefill lengths');
+  });
+
   it('computes quantiles by linear interpolation', () => {
     expect(quantile([4, 1, 3, 2], 0.5)).toBe(2.5);
     expect(quantile([1, 2, 3, 4, 5], 0.99)).toBeCloseTo(4.96, 12);
