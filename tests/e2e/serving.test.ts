@@ -7,6 +7,9 @@ function ms(text: string): number {
 
 test('the serving page compares schedulers and draws their batch timelines', async ({ page }) => {
   await page.goto('/playground');
+  // Leave once the playground's first run is done: a WebGPU pipeline abandoned mid-compile can stall
+  // SwiftShader's GPU process, and with it the next test's page, for minutes.
+  await expect(page.getByTestId('backend')).toHaveText('webgpu', { timeout: 60_000 });
   await page.getByRole('link', { name: 'the serving simulators' }).click();
   await expect(page.getByRole('heading', { name: 'Serving simulators' })).toBeVisible();
   const rows = page.getByTestId('scheduler-summary').locator('tbody tr');
@@ -15,9 +18,20 @@ test('the serving page compares schedulers and draws their batch timelines', asy
   // On uniform 512–2048 requests, chunked prefill keeps the worst gaps between tokens shorter.
   expect(await tbtP99('Sarathi-Serve')).toBeLessThan(await tbtP99('Prefill-first'));
   await expect(page.getByRole('img', { name: /^Sarathi-Serve \(chunked prefill\): \d+ iterations/ })).toBeVisible();
-  await expect(page.getByRole('img', { name: 'Time between tokens, cumulative' }).locator('path')).toHaveCount(3);
+  // Observable Plot draws one line per scheduler.
+  await expect(page.getByRole('img', { name: 'Time between tokens, cumulative' }).locator('g[aria-label="line"] path')).toHaveCount(3);
   await page.getByLabel('Workload').selectOption('sharegpt');
   await expect(rows.first().locator('td').first()).not.toHaveText('');
+});
+
+test('the playground links to each serving view', async ({ page }) => {
+  await page.goto('/playground');
+  await expect(page.getByTestId('backend')).toHaveText('webgpu', { timeout: 60_000 });
+  const views = page.getByRole('navigation', { name: 'How serving systems use these kernels' });
+  await expect(views.getByRole('link')).toHaveText(['Paged KV cache', 'Radix prefix cache', 'Batch schedulers', 'Speculative decoding']);
+  await views.getByRole('link', { name: 'Speculative decoding' }).click();
+  await expect(page).toHaveURL(/\/serving#speculative-decoding$/);
+  await expect(page.getByRole('heading', { name: 'Speculative decoding with real (tiny) models' })).toBeInViewport();
 });
 
 test('the block manager view steps through sharing, copy-on-write and a refused allocation', async ({ page }) => {
@@ -40,10 +54,57 @@ test('the block manager view steps through sharing, copy-on-write and a refused 
 test('the speculative decoding view drafts, verifies and counts tokens per step', async ({ page }) => {
   await page.goto('/serving');
   await page.getByRole('button', { name: 'Step', exact: true }).click();
-  await expect(page.getByTestId('spec-step')).toContainText(/of 4 accepted/);
+  await expect(page.getByTestId('spec-step')).toContainText(/\(\d of 4 accepted/);
   await expect(page.getByRole('figure', { name: /^Tree attention mask of the drafted chain/ })).toBeVisible();
   await page.getByRole('button', { name: '100 steps' }).click();
-  await expect(page.getByTestId('spec-stats')).toContainText(/^101 steps, \d+ tokens: [\d.]+ tokens per step\s+measured; acceptance/);
+  await expect(page.getByTestId('spec-stats')).toContainText(/^101 steps, \d+ tokens: [\d.]+ tokens per step\s+measured, 4\.0 draft tokens verified per step/);
+  // The chain's mask through the real kernel too (and no pipeline is left compiling for the next test).
+  await expect(page.getByTestId('tree-attention-check')).toContainText(/scores all 4 drafted tokens[^]*\(within 0\.00001\)/, { timeout: 60_000 });
+});
+
+test('tree speculation draws the drafted tree beside its attention mask, and runs tree attention on the GPU', async ({ page }) => {
+  await page.goto('/serving');
+  const view = page.getByRole('region', { name: 'Speculative decoding with real (tiny) models' });
+  await view.getByRole('radio', { name: 'tree' }).check();
+  await view.getByRole('button', { name: 'Step', exact: true }).click();
+  const summary = await view.getByTestId('spec-step').innerText();
+  const [, accepted, nodes] = summary.match(/\((\d+) of (\d+) accepted/)!.map(Number);
+  // Depth 4 with 3, 2, 2, 1 draws per node and at most 16 nodes: at least one node per depth.
+  expect(nodes).toBeGreaterThanOrEqual(4);
+  expect(nodes).toBeLessThanOrEqual(16);
+  const tree = view.getByRole('img', { name: `Drafted token tree: ${nodes} nodes, ${accepted} accepted` });
+  await expect(tree).toBeVisible();
+  // Every drafted token is a node, plus the one the target emitted itself; the accepted ones are highlighted.
+  await expect(tree.locator('g.node')).toHaveCount(nodes + 1);
+  await expect(tree.locator('g.node.accepted')).toHaveCount(accepted);
+  await expect(tree.locator('g.node.emitted')).toHaveCount(1);
+  const mask = view.getByRole('figure', { name: /^Tree attention mask of the drafted tree/ });
+  await expect(mask).toBeVisible();
+  await expect(mask.locator('canvas')).toHaveText(new RegExp(`: ${nodes} drafts by ${4 + nodes} keys$`));
+  // The real kernel on that mask, through the tree-mask variant, against the CPU reference.
+  await expect(view.getByTestId('tree-attention-check')).toContainText(new RegExp(`scores all ${nodes} drafted tokens[^]*max \\|O − CPU reference\\| = [\\d.e+-]+ \\(within 0\\.00001\\)`), {
+    timeout: 60_000,
+  });
+  await view.getByRole('button', { name: 'Compare chain and tree' }).click();
+  const rows = view.getByTestId('spec-comparison').locator('tbody tr');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.first().locator('th')).toHaveText('chain [1, 1, 1, 1]');
+  await expect(rows.nth(1).locator('th')).toHaveText('tree [3, 2, 2, 1]');
+});
+
+test('calibration times the kernels on this GPU and re-runs the simulations with the fitted model', async ({ page }) => {
+  await page.goto('/serving');
+  const view = page.getByRole('region', { name: 'Batch schedulers' });
+  await expect(view.getByTestId('kernel-table-source')).toContainText('NVIDIA H200');
+  const before = await view.getByTestId('scheduler-summary').locator('tbody tr').first().locator('td').nth(3).innerText();
+  await view.getByRole('button', { name: 'Calibrate on this GPU' }).click();
+  await expect(view.getByTestId('calibration-progress')).toContainText(/of 6 shapes/);
+  await expect(view.getByRole('radio', { name: /fitted to kernels measured on this GPU/ })).toBeChecked({ timeout: 90_000 });
+  await expect(view.getByTestId('kernel-table-source')).toContainText(/median of 5 runs/);
+  await expect(view.getByTestId('kernel-table').locator('tbody tr')).toHaveCount(6);
+  const duration = '(?:0|[\\d.]+ (?:ms|µs|ns|ps))';
+  await expect(view.getByTestId('fitted-cost')).toContainText(new RegExp(`one layer, fitted\\s*${duration} per call \\+ ${duration} per query \\+ ${duration} per key a decode reads`));
+  await expect(view.getByTestId('scheduler-summary').locator('tbody tr').first().locator('td').nth(3)).not.toHaveText(before);
 });
 
 test('the radix cache view shows hits, splits and evictions as requests arrive', async ({ page }) => {
