@@ -1,0 +1,10 @@
+import type { Component } from 'svelte';
+import Heatmap from '../viz/Heatmap.svelte';
+import CodeView from './views/CodeView.svelte';
+import type { ViewName } from './view-names.ts';
+
+/**
+ * The components ```view cells name, each drawn with the props its cell computes. Props are
+ * plain values computed by cells at run time, so they cannot be typed here.
+ */
+export const VIEWS: Record<ViewName, Component<any>> = { Heatmap, Code: CodeView };
