@@ -1,0 +1,5 @@
+import { LESSONS } from './catalog.server.ts';
+
+export function load() {
+  return { lessons: LESSONS };
+}
