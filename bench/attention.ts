@@ -19,14 +19,14 @@ const keepAlive = setInterval(() => {}, 1000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const only = process.env.BENCH_ONLY?.split(',');
 
+// GPUs lower their clocks when idle: an H200 ran these kernels at 345 MHz instead of 1980 MHz
+// when each run followed an upload (see BENCHMARKS.md). So inputs are uploaded once and the
+// kernel runs back to back for WARMUP_MS before RUNS timed runs.
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 500);
+
 async function gpuMs(engine: Engine, args: AttentionArgs): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < RUNS + 2; i++) {
-    const { timing } = await engine.run(args);
-    if (timing?.source !== 'timestamp') throw new Error('this benchmark needs timestamp queries');
-    if (i >= 2) times.push(timing.ms);
-  }
-  return median(times);
+  const { timing } = await engine.benchmark(args, { runs: RUNS, warmupMs: WARMUP_MS });
+  return timing!.ms;
 }
 
 /** Checks a kernel path on this GPU against the reference at a small size before timing it. */
@@ -53,7 +53,7 @@ const gpu = create(['enable-dawn-features=allow_unsafe_apis']);
 const acquired = await acquireDevice(gpu);
 console.error('# measuring streaming-read bandwidth');
 const streamBytes = Number(process.env.BENCH_STREAM_BYTES ?? 2 ** 30);
-const bandwidth = await measureReadBandwidth(acquired.device, streamBytes, RUNS);
+const bandwidth = await measureReadBandwidth(acquired.device, streamBytes, RUNS, WARMUP_MS);
 report('stream-read', { bytes: streamBytes, TBps: +(bandwidth / 1e12).toFixed(3) });
 console.error('# creating the engine');
 const engine = await createEngine({ backend: 'webgpu', device: acquired.device });
@@ -116,6 +116,24 @@ if (!only || only.includes('decode')) {
   report('ragged-decode (decode kernel)', { ms: +ms.toFixed(4), TBps: +(bytes / ms / 1e9).toFixed(3), ofStreamRead: +(bytes / (ms / 1e3) / bandwidth).toFixed(3) });
 }
 
+if (only?.includes('decode-sweep')) {
+  // Tuning table for the decode kernel's shape: query heads per workgroup × lanes per key × keys
+  // each slot loads before use, on the paged decode benchmark shape.
+  const ragged = randomBatch({ qoLens: Array(64).fill(1), kvLens: Array(64).fill(4096), numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 1 });
+  const paged = pageBatch(ragged, 16, 1);
+  const bytes = 2 * 64 * 4096 * 8 * 128 * 4 + 2 * 64 * 32 * 128 * 4;
+  for (const decodeHeads of [1, 2, 4]) {
+    for (const decodeLanes of [4, 8, 16, 32]) {
+      for (const decodeKeysInFlight of [1, 2, 4, 8]) {
+        if ((128 / 4 / decodeLanes) * decodeKeysInFlight > 16) continue;
+        const tuned = await createEngine({ backend: 'webgpu', device: acquired.device, decodeLanes, decodeHeads, decodeKeysInFlight });
+        const ms = await gpuMs(tuned, paged);
+        report('paged-decode sweep', { decodeHeads, decodeLanes, decodeKeysInFlight, ms: +ms.toFixed(4), ofStreamRead: +(bytes / (ms / 1e3) / bandwidth).toFixed(3) });
+      }
+    }
+  }
+}
+
 if (!only || only.includes('prefill')) {
   await verify('causal prefill', randomBatch({ qoLens: [300, 77], kvLens: [300, 100], numQoHeads: 4, numKvHeads: 2, headDim: 128, causal: true, seed: 4 }));
   // Causal prefill: batch 8, 32 heads, 2048 tokens, head dim 128.
@@ -124,18 +142,15 @@ if (!only || only.includes('prefill')) {
   const args = randomBatch({ qoLens: Array(B).fill(L), kvLens: Array(B).fill(L), numQoHeads: 32, numKvHeads: 32, headDim: 128, causal: true, seed: 2 });
   // Causal attention does half the L×L scores: 2 matmuls × 2 flops × B·H·D·L(L+1)/2.
   const flops = 4 * B * 32 * 128 * ((L * (L + 1)) / 2);
-  // The three kernels run interleaved (causal, soft-cap, FlashSigmoid, causal, ...) so clock and
-  // thermal drift during the run affect them alike; then the medians are compared.
+  // The three kernels are measured in interleaved rounds (causal, soft-cap, FlashSigmoid, causal,
+  // ...) so drift during the run affects them alike; then the medians of the rounds are compared.
   const cases = [
     { name: 'causal-prefill', args },
     ...['soft-cap', 'flash-sigmoid'].map((id) => ({ name: `${id}-prefill`, args: { ...args, variant: variant(id), causal: true } })),
   ];
   const times: number[][] = cases.map(() => []);
-  for (let i = 0; i < RUNS + 2; i++) {
-    for (const [c, { args: caseArgs }] of cases.entries()) {
-      const { timing } = await engine.run(caseArgs);
-      if (i >= 2) times[c].push(timing!.ms);
-    }
+  for (let round = 0; round < 5; round++) {
+    for (const [c, { args: caseArgs }] of cases.entries()) times[c].push(await gpuMs(engine, caseArgs));
   }
   const causalMs = median(times[0]);
   cases.forEach(({ name }, c) => {

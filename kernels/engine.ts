@@ -4,6 +4,7 @@ import { acquireDevice, type AcquiredDevice } from './gpu/device.ts';
 import { canDecode, DecodeAttentionKernel, subgroupLanes } from './gpu/decode-attention.ts';
 import { plainAttention, RaggedAttentionKernel } from './gpu/ragged-attention.ts';
 import { PipelineCache, type PipelineStats } from './gpu/pipelines.ts';
+import type { RepeatOptions } from './gpu/dispatch.ts';
 import { referenceAttention } from './reference/attention.ts';
 import type { AttentionArgs, AttentionResult } from './types.ts';
 
@@ -20,6 +21,10 @@ export interface EngineOptions {
   subgroups?: boolean;
   /** Lanes per key in the decode kernel with subgroups (4, 8, 16 or 32; default 8), for tuning. */
   decodeLanes?: number;
+  /** Query heads per decode workgroup (a divisor of the GQA group), for tuning. */
+  decodeHeads?: number;
+  /** Keys each decode key slot loads before using any, for tuning. */
+  decodeKeysInFlight?: number;
   /** Use the register-tiled prefill kernel where it applies (default true). */
   tiledPrefill?: boolean;
 }
@@ -31,6 +36,13 @@ export interface Engine {
   /** Whether `run` reports GPU time from timestamp queries (else CPU wall time). */
   readonly hasTimestamps: boolean;
   run(args: AttentionArgs): Promise<AttentionResult>;
+  /**
+   * Uploads the inputs once, runs untimed for `warmupMs` (GPU clocks rise under sustained load),
+   * then times `runs` back-to-back runs: `timing.ms` is their median, `runTimes` each one. This is
+   * how kernels are measured for comparison; `run` times one run after an upload, as a learner
+   * sees it. WebGPU with timestamp queries only.
+   */
+  benchmark(args: AttentionArgs, options: RepeatOptions): Promise<AttentionResult>;
   /** Pipeline cache counters (WebGPU only). */
   readonly pipelineStats?: PipelineStats;
   /** Set once the GPU device is lost; every later `run` rejects with this reason. */
@@ -55,7 +67,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const pipelines = new PipelineCache(device);
   const ragged = new RaggedAttentionKernel(device, acquired.hasTimestamps, pipelines, options.tiledPrefill ?? true);
   const lanes = options.subgroups === false ? undefined : subgroupLanes(device, options.decodeLanes);
-  const decode = new DecodeAttentionKernel(device, acquired.hasTimestamps, pipelines, lanes);
+  const decode = new DecodeAttentionKernel(device, acquired.hasTimestamps, pipelines, { lanes, heads: options.decodeHeads, keysInFlight: options.decodeKeysInFlight });
   return {
     backend,
     description: acquired.adapterName,
@@ -64,21 +76,24 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     get lostReason() {
       return lostReason;
     },
-    async run(args) {
-      const shape = checkAttentionArgs(args);
-      if (lostReason !== undefined) throw new GpuError(`the GPU device was lost (${lostReason}); create a new engine`);
-      const decodable = canDecode(shape, args.variant ?? plainAttention());
-      const kernel = args.kernel ?? (decodable ? 'decode' : 'prefill');
-      if (kernel === 'decode' && !decodable) {
-        throw new AttentionInputError('kernel', "'decode' needs at most one query per request and no key, value or output transform");
-      }
-      return kernel === 'decode' ? decode.run(shape, args, args.plan) : ragged.run(shape, args);
-    },
+    run: (args) => execute(args),
+    benchmark: (args, repeat) => execute(args, repeat),
     destroy() {
       if (!options.device) device.destroy();
       retained.length = 0;
     },
   };
+
+  async function execute(args: AttentionArgs, repeat?: RepeatOptions): Promise<AttentionResult> {
+    const shape = checkAttentionArgs(args);
+    if (lostReason !== undefined) throw new GpuError(`the GPU device was lost (${lostReason}); create a new engine`);
+    const decodable = canDecode(shape, args.variant ?? plainAttention());
+    const kernel = args.kernel ?? (decodable ? 'decode' : 'prefill');
+    if (kernel === 'decode' && !decodable) {
+      throw new AttentionInputError('kernel', "'decode' needs at most one query per request and no key, value or output transform");
+    }
+    return kernel === 'decode' ? decode.run(shape, args, args.plan, repeat) : ragged.run(shape, args, repeat);
+  }
 }
 
 function cpuEngine(): Engine {
@@ -91,6 +106,9 @@ function cpuEngine(): Engine {
       const started = performance.now();
       const result = referenceAttention(args);
       return { ...result, timing: { ms: performance.now() - started, source: 'cpu' } };
+    },
+    async benchmark() {
+      throw new GpuError('benchmark needs the WebGPU backend (timestamp queries)');
     },
     destroy() {},
   };

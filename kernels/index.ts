@@ -12,7 +12,8 @@ export { pageBatch, randomBatch, seededRandom, type RandomBatchSpec } from './fo
 export { compareArrays, type Comparison } from './reference/compare.ts';
 export { BUILTIN_VARIANTS, builtinVariant, type BuiltinVariant } from './variant/builtins.ts';
 export { exampleTensors } from './variant/example-inputs.ts';
-export { measureReadBandwidth, median } from './gpu/bandwidth.ts';
+export { measureReadBandwidth } from './gpu/bandwidth.ts';
+export { median } from './gpu/timing.ts';
 export { acquireDevice } from './gpu/device.ts';
 export { canDecode, decodeHeads, decodeKernelSource, planDecode, DECODE_KEYS, type DecodePlan } from './gpu/decode-attention.ts';
 export { PagedAllocator, fullPageHashes, type AllocResult, type AllocatorStats, type CopyEvent, type PageTable } from './serving/paged-allocator.ts';

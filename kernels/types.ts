@@ -75,6 +75,8 @@ export interface AttentionResult {
   /** `[totalQo, numQoHeads]`, natural log of the softmax denominator; `-Infinity` when no key is visible. */
   lse: Float32Array;
   timing?: Timing;
+  /** `Engine.benchmark` only: the GPU milliseconds of each timed run (`timing.ms` is their median). */
+  runTimes?: number[];
   /** Which GPU kernel ran: the register-tiled prefill kernel, the simple tiled one (vector hooks, small devices), or split-KV decode with its merge. */
   kernel?: 'prefill-tiled' | 'prefill' | 'decode';
   /** CPU runs only: hook reads outside a tensor or vector (the GPU clamps the same reads). */

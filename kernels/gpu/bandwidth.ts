@@ -1,12 +1,13 @@
 import streamReadSource from '../wgsl/stream_read.wgsl?raw';
 import { GpuError } from '../errors.ts';
-import { PassTimer } from './timing.ts';
+import { runSteps } from './dispatch.ts';
 
 /**
  * Measures this GPU's streaming-read bandwidth (bytes/s): the reference that memory-bound kernels
- * are reported against. Median of `runs` timed passes after one warm-up; needs timestamp queries.
+ * are reported against. Median of `runs` back-to-back timed passes after `warmupMs` of untimed ones (clocks ramp up
+ * under load); needs timestamp queries.
  */
-export async function measureReadBandwidth(device: GPUDevice, bytes = 256 * 2 ** 20, runs = 10): Promise<number> {
+export async function measureReadBandwidth(device: GPUDevice, bytes = 256 * 2 ** 20, runs = 10, warmupMs = 500): Promise<number> {
   if (!device.features.has('timestamp-query')) throw new GpuError('measuring bandwidth needs timestamp queries on this adapter');
   const size = Math.min(bytes, device.limits.maxStorageBufferBindingSize) & ~15;
   const data = device.createBuffer({ label: 'stream read data', size, usage: GPUBufferUsage.STORAGE });
@@ -21,32 +22,7 @@ export async function measureReadBandwidth(device: GPUDevice, bytes = 256 * 2 **
     layout: pipeline.getBindGroupLayout(0),
     entries: [data, sink, params].map((buffer, binding) => ({ binding, resource: { buffer } })),
   });
-  const times: number[] = [];
-  try {
-    for (let run = 0; run <= runs; run++) {
-      const timer = new PassTimer(device, 'stream_read');
-      const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass({ timestampWrites: timer.passWrites() });
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(groups);
-      pass.end();
-      timer.encodeResolve(encoder);
-      device.queue.submit([encoder.finish()]);
-      const ms = await timer.read();
-      timer.destroy();
-      if (run > 0) times.push(ms);
-    }
-  } finally {
-    data.destroy();
-    sink.destroy();
-    params.destroy();
-  }
-  return size / (median(times) / 1e3);
-}
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const steps = [{ label: 'stream_read', pipeline, bindGroup, groups: [groups, 1] as [number, number] }];
+  const { timing } = await runSteps(device, 'stream_read', steps, [], [data, sink, params], true, { runs, warmupMs });
+  return size / (timing.ms / 1e3);
 }

@@ -9,7 +9,7 @@ import { resolveVariantInputs } from '../variant/inputs.ts';
 import { kernelSource } from '../variant/kernel-source.ts';
 import { specialize } from '../wgsl/specialize.ts';
 import { outputBuffer, storageBuffer } from './buffers.ts';
-import { runSteps, uniformBuffer, type ComputeStep } from './dispatch.ts';
+import { runSteps, uniformBuffer, type ComputeStep, type RepeatOptions } from './dispatch.ts';
 import { checkDeviceLimits } from './limits.ts';
 import { bindGroupLayout, type PipelineCache } from './pipelines.ts';
 import { packBatchInfo, packHookInputs, plainAttention } from './ragged-attention.ts';
@@ -76,11 +76,19 @@ export function planDecode(shape: BatchShape, targetWorkgroups = 1024, minChunk 
  * `subgroupLanes`: lanes per key slot when the device has subgroups of at least that size (the
  * lane sum then uses shuffles); undefined for the workgroup-memory fallback with 8 lanes.
  */
-export function decodeKernelSource(headDim: HeadDim, heads: number, variant: CompiledVariant = plainAttention(), pageSize = 0, subgroupLanes?: number): string {
+export function decodeKernelSource(
+  headDim: HeadDim,
+  heads: number,
+  variant: CompiledVariant = plainAttention(),
+  pageSize = 0,
+  subgroupLanes?: number,
+  /** Keys each slot loads before using any (default: 8 vec4 registers' worth for each of K and V). */
+  keysInFlight?: number,
+): string {
   // Lanes read a key row together: at most one vec4 each (headDim / 4 lanes).
   const lanes = Math.min(subgroupLanes ?? 8, headDim / 4);
   const vecPerLane = headDim / 4 / lanes;
-  const unroll = Math.max(1, 8 / vecPerLane);
+  const unroll = keysInFlight ?? Math.max(1, 8 / vecPerLane);
   return kernelSource(decodeTemplate, `attention_decode d${headDim}`, variant, {
     constants: { HEAD_DIM: headDim, HEADS: heads, PAGE_SIZE: pageSize, LANES: lanes, WORKGROUP_SIZE: Math.min(128, 16 * lanes), UNROLL: unroll },
     unroll: { HEADS: heads, UNROLL: unroll, VEC_PER_LANE: vecPerLane },
@@ -101,6 +109,16 @@ export function subgroupLanes(device: GPUDevice, preferred = 8): number | undefi
   return lanes >= 4 && (lanes & (lanes - 1)) === 0 ? lanes : undefined;
 }
 
+/** How the decode kernel is shaped on a device (the defaults suit the GPUs we measured). */
+export interface DecodeTuning {
+  /** Lanes per key slot with subgroup shuffles; undefined: the workgroup-memory lane sum. */
+  lanes: number | undefined;
+  /** Query heads per workgroup (must divide the GQA group; default decodeHeads(group)). */
+  heads?: number;
+  /** Keys each slot loads before using any. */
+  keysInFlight?: number;
+}
+
 /** Runs split-KV decode and its merge (the contraction) on one device. */
 export class DecodeAttentionKernel {
   private readonly decodeLayout: GPUBindGroupLayout;
@@ -110,8 +128,7 @@ export class DecodeAttentionKernel {
     private readonly device: GPUDevice,
     private readonly hasTimestamps: boolean,
     private readonly pipelines: PipelineCache,
-    /** Lanes per key slot with subgroup shuffles; undefined: the workgroup-memory lane sum. */
-    private readonly lanes: number | undefined,
+    private readonly tuning: DecodeTuning,
   ) {
     this.decodeLayout = bindGroupLayout(device, 'attention_decode bindings', {
       uniform: [0, 7],
@@ -125,19 +142,20 @@ export class DecodeAttentionKernel {
     });
   }
 
-  async run(shape: BatchShape, args: AttentionArgs, plan = planDecode(shape)): Promise<AttentionResult> {
+  async run(shape: BatchShape, args: AttentionArgs, plan = planDecode(shape), repeat?: RepeatOptions): Promise<AttentionResult> {
     const { device } = this;
     const variant = args.variant ?? plainAttention();
     const inputs = resolveVariantInputs(variant, args.vars, args.tensors);
     const { hookParams, tensorWords } = packHookInputs(variant, inputs);
     const itemCount = plan.items.length / 4;
-    const heads = decodeHeads(shape.group);
+    const { lanes, keysInFlight } = this.tuning;
+    const heads = this.tuning.heads && shape.group % this.tuning.heads === 0 ? this.tuning.heads : decodeHeads(shape.group);
     checkDeviceLimits(device, shape, itemCount, tensorWords.byteLength);
     const pageSize = shape.paged?.pageSize ?? 0;
-    const decodeLabel = `attention_decode d${shape.headDim} heads ${heads} page ${pageSize} lanes ${this.lanes ?? 'shared'} variant ${variant.hash}`;
+    const decodeLabel = `attention_decode d${shape.headDim} heads ${heads} page ${pageSize} lanes ${lanes ?? 'shared'} keys ${keysInFlight ?? 'default'} variant ${variant.hash}`;
     const mergeLabel = `attention_merge d${shape.headDim} softmax ${variant.useSoftmax}`;
     const [decode, merge] = await Promise.all([
-      this.pipelines.get(decodeLabel, decodeLabel, () => decodeKernelSource(shape.headDim, heads, variant, pageSize, this.lanes), this.decodeLayout),
+      this.pipelines.get(decodeLabel, decodeLabel, () => decodeKernelSource(shape.headDim, heads, variant, pageSize, lanes, keysInFlight), this.decodeLayout),
       this.pipelines.get(mergeLabel, mergeLabel, () => specialize(mergeTemplate, mergeLabel, { HEAD_DIM: shape.headDim, USE_SOFTMAX: variant.useSoftmax ? 1 : 0 }), this.mergeLayout),
     ]);
 
@@ -174,7 +192,7 @@ export class DecodeAttentionKernel {
           layout: this.decodeLayout,
           entries: decodeBuffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
         }),
-        groups: [itemCount, shape.numQoHeads / heads],
+        groups: [shape.numQoHeads / heads, itemCount],
       },
     ];
     const owned = [...decodeBuffers];
@@ -194,7 +212,7 @@ export class DecodeAttentionKernel {
       });
     }
     const outputs = [{ buffer: o, length: oLength }, { buffer: lse, length: lseLength }];
-    const { arrays, timing } = await runSteps(device, 'attention_decode', steps, outputs, owned, this.hasTimestamps);
-    return { o: arrays[0], lse: arrays[1], timing, kernel: 'decode' };
+    const { arrays, timing, runTimes } = await runSteps(device, 'attention_decode', steps, outputs, owned, this.hasTimestamps, repeat);
+    return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: 'decode' };
   }
 }

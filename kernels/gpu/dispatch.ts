@@ -1,7 +1,7 @@
 import { GpuError } from '../errors.ts';
 import type { Timing } from '../types.ts';
 import { readFloat32, stagingCopy } from './buffers.ts';
-import { PassTimer } from './timing.ts';
+import { median, PassTimer } from './timing.ts';
 
 export interface ComputeStep {
   label: string;
@@ -14,6 +14,18 @@ export function uniformBuffer(device: GPUDevice, label: string, data: ArrayBuffe
   const buffer = device.createBuffer({ label, size: Math.max(16, data.byteLength), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(buffer, 0, data);
   return buffer;
+}
+
+/** Repeated, timed runs of the same passes on inputs uploaded once (benchmarks). */
+export interface RepeatOptions {
+  /** Timed runs, back to back in one submission (at most 2048). */
+  runs: number;
+  /**
+   * Untimed back-to-back runs for this long first. GPUs lower their clocks when idle and raise
+   * them under sustained load (an H200 measured at 345 MHz instead of 1980 MHz after gaps), so
+   * short kernels timed after idle time run several times slower than they do in service.
+   */
+  warmupMs: number;
 }
 
 /**
@@ -29,24 +41,34 @@ export async function runSteps(
   outputs: { buffer: GPUBuffer; length: number }[],
   owned: GPUBuffer[],
   hasTimestamps: boolean,
-): Promise<{ arrays: Float32Array[]; timing: Timing }> {
+  repeat?: RepeatOptions,
+): Promise<{ arrays: Float32Array[]; timing: Timing; runTimes?: number[] }> {
+  if (repeat && !hasTimestamps) throw new GpuError('repeated timing needs timestamp queries on this adapter');
+  const runs = repeat ? Math.max(1, Math.min(2048, Math.floor(repeat.runs))) : 1;
+  const timer = hasTimestamps ? new PassTimer(device, label, runs) : undefined;
+  const encodePasses = (encoder: GPUCommandEncoder, span?: number) => {
+    steps.forEach((step, i) => {
+      const timestampWrites = span === undefined ? undefined : timer?.passWrites(span, i === 0, i === steps.length - 1);
+      const pass = encoder.beginComputePass({ label: step.label, timestampWrites });
+      pass.setPipeline(step.pipeline);
+      pass.setBindGroup(0, step.bindGroup);
+      pass.dispatchWorkgroups(...step.groups);
+      pass.end();
+    });
+  };
+  if (repeat) {
+    const started = performance.now();
+    while (performance.now() - started < repeat.warmupMs) {
+      const encoder = device.createCommandEncoder({ label: `${label} warm-up` });
+      for (let i = 0; i < 4; i++) encodePasses(encoder);
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+    }
+  }
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
-  const timer = hasTimestamps ? new PassTimer(device, label) : undefined;
   const encoder = device.createCommandEncoder({ label });
-  steps.forEach((step, i) => {
-    const writes = timer?.passWrites();
-    const timestampWrites = writes && {
-      querySet: writes.querySet,
-      ...(i === 0 ? { beginningOfPassWriteIndex: 0 } : {}),
-      ...(i === steps.length - 1 ? { endOfPassWriteIndex: 1 } : {}),
-    };
-    const pass = encoder.beginComputePass({ label: step.label, timestampWrites });
-    pass.setPipeline(step.pipeline);
-    pass.setBindGroup(0, step.bindGroup);
-    pass.dispatchWorkgroups(...step.groups);
-    pass.end();
-  });
+  for (let run = 0; run < runs; run++) encodePasses(encoder, timer ? run : undefined);
   timer?.encodeResolve(encoder);
   const staging = outputs.map((output) => stagingCopy(device, encoder, output.buffer));
   const started = performance.now();
@@ -59,8 +81,10 @@ export async function runSteps(
     if (error) throw new GpuError(`${label} failed on the GPU: ${error.message}`);
     const arrays = await Promise.all(staging.map((buffer, i) => readFloat32(buffer, outputs[i].length)));
     const wallMs = performance.now() - started;
-    const timing: Timing = timer ? { ms: await timer.read(), source: 'timestamp' } : { ms: wallMs, source: 'wall' };
-    return { arrays, timing };
+    if (!timer) return { arrays, timing: { ms: wallMs, source: 'wall' } };
+    const runTimes = await timer.readAll();
+    const timing: Timing = { ms: repeat ? median(runTimes) : runTimes[0], source: 'timestamp' };
+    return { arrays, timing, ...(repeat ? { runTimes } : {}) };
   } finally {
     timer?.destroy();
     for (const buffer of [...owned, ...staging]) buffer.destroy();

@@ -9,7 +9,7 @@ import { hookParamFields } from '../variant/emit-wgsl.ts';
 import { resolveVariantInputs, type VariantInputs } from '../variant/inputs.ts';
 import { kernelSource } from '../variant/kernel-source.ts';
 import { outputBuffer, storageBuffer } from './buffers.ts';
-import { runSteps, uniformBuffer } from './dispatch.ts';
+import { runSteps, uniformBuffer, type RepeatOptions } from './dispatch.ts';
 
 /** Tile shape per head dim, chosen so q, k/v and score tiles fit the default 16 KiB of workgroup memory. */
 export const RAGGED_TILES: Record<HeadDim, { TILE_Q: number; TILE_K: number; THREADS_PER_ROW: number }> = {
@@ -32,25 +32,25 @@ export function plainAttention(): CompiledVariant {
 }
 
 /** Query rows per workgroup of the register-tiled prefill kernel. */
-export const TILED_ROWS = 32;
+export const TILED_ROWS = 64;
 
-/** Workgroup memory the register-tiled kernel needs: q tile, padded K/V tile, P tile, row flags. */
-export function tiledWorkgroupBytes(headDim: HeadDim): number {
-  return 4 * (TILED_ROWS * headDim + 16 * (headDim + 4) + TILED_ROWS * 16 + TILED_ROWS);
+/**
+ * Workgroup memory the register-tiled kernel needs: staged q and k chunks (16 dims of 64 rows
+ * each; a V chunk reuses them), the transposed 64×64 P tile, 16 row parts per row, row flags.
+ */
+export function tiledWorkgroupBytes(): number {
+  return 4 * (2 * 16 * TILED_ROWS + 64 * TILED_ROWS + 16 * TILED_ROWS + TILED_ROWS);
 }
 
 /** Whether the register-tiled kernel can run: no vector hooks (it stages no rows for them) and enough workgroup memory. */
 export function canUseTiled(device: GPUDevice, headDim: HeadDim, variant: CompiledVariant): boolean {
   const { queryTransform, keyTransform, valueTransform, outputTransform } = variant.ir.hooks;
   if (queryTransform || keyTransform || valueTransform || outputTransform) return false;
-  return tiledWorkgroupBytes(headDim) <= device.limits.maxComputeWorkgroupStorageSize;
+  return tiledWorkgroupBytes() <= device.limits.maxComputeWorkgroupStorageSize;
 }
 
 export function tiledKernelSource(headDim: HeadDim, variant: CompiledVariant = plainAttention(), pageSize = 0): string {
-  return kernelSource(tiledTemplate, `attention_prefill_tiled d${headDim}`, variant, {
-    constants: { HEAD_DIM: headDim, PAGE_SIZE: pageSize },
-    unroll: { ROWS: 2, COLS: 2, OUT_VECS: headDim / 32 },
-  });
+  return kernelSource(tiledTemplate, `attention_prefill_tiled d${headDim}`, variant, { constants: { HEAD_DIM: headDim, PAGE_SIZE: pageSize } });
 }
 
 /** The prefill/append kernel for a head dim, a variant and a KV layout (pageSize 0: ragged). */
@@ -83,7 +83,7 @@ export class RaggedAttentionKernel {
     return this.pipelines.get(label, label, source, this.layout);
   }
 
-  async run(shape: BatchShape, args: AttentionArgs): Promise<AttentionResult> {
+  async run(shape: BatchShape, args: AttentionArgs, repeat?: RepeatOptions): Promise<AttentionResult> {
     const { device } = this;
     const variant = args.variant ?? plainAttention();
     const inputs = resolveVariantInputs(variant, args.vars, args.tensors);
@@ -121,8 +121,8 @@ export class RaggedAttentionKernel {
     });
     const step = { label: 'attention_ragged', pipeline, bindGroup, groups: [tileCount, shape.numQoHeads] as [number, number] };
     const outputs = [{ buffer: buffers[5], length: oLength }, { buffer: buffers[6], length: lseLength }];
-    const { arrays, timing } = await runSteps(device, 'attention_ragged', [step], outputs, buffers, this.hasTimestamps);
-    return { o: arrays[0], lse: arrays[1], timing, kernel: tiled ? 'prefill-tiled' : 'prefill' };
+    const { arrays, timing, runTimes } = await runSteps(device, 'attention_ragged', [step], outputs, buffers, this.hasTimestamps, repeat);
+    return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: tiled ? 'prefill-tiled' : 'prefill' };
   }
 }
 

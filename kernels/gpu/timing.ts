@@ -1,39 +1,56 @@
-/** GPU time of one compute pass from timestamp queries (begin and end of the pass). */
+/**
+ * GPU time of compute passes from timestamp queries: `spans` (begin, end) pairs, each the
+ * beginning of one pass and the end of the same or a later pass.
+ */
 export class PassTimer {
   private readonly querySet: GPUQuerySet;
   private readonly resolve: GPUBuffer;
   private readonly staging: GPUBuffer;
 
-  constructor(device: GPUDevice, label: string) {
-    this.querySet = device.createQuerySet({ label: `${label} timestamps`, type: 'timestamp', count: 2 });
+  constructor(
+    device: GPUDevice,
+    label: string,
+    private readonly spans = 1,
+  ) {
+    this.querySet = device.createQuerySet({ label: `${label} timestamps`, type: 'timestamp', count: 2 * spans });
     this.resolve = device.createBuffer({
       label: `${label} timestamps resolved`,
-      size: 16,
+      size: 16 * spans,
       usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
     });
     this.staging = device.createBuffer({
       label: `${label} timestamps readback`,
-      size: 16,
+      size: 16 * spans,
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
   }
 
-  passWrites(): GPUComputePassTimestampWrites {
-    return { querySet: this.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 };
+  /** Timestamp writes for a pass that begins and/or ends span `span`. */
+  passWrites(span = 0, begins = true, ends = true): GPUComputePassTimestampWrites {
+    return {
+      querySet: this.querySet,
+      ...(begins ? { beginningOfPassWriteIndex: 2 * span } : {}),
+      ...(ends ? { endOfPassWriteIndex: 2 * span + 1 } : {}),
+    };
   }
 
-  /** Call after the pass ends and before `finish()`. */
+  /** Call after the last pass ends and before `finish()`. */
   encodeResolve(encoder: GPUCommandEncoder): void {
-    encoder.resolveQuerySet(this.querySet, 0, 2, this.resolve, 0);
-    encoder.copyBufferToBuffer(this.resolve, 0, this.staging, 0, 16);
+    encoder.resolveQuerySet(this.querySet, 0, 2 * this.spans, this.resolve, 0);
+    encoder.copyBufferToBuffer(this.resolve, 0, this.staging, 0, 16 * this.spans);
   }
 
-  /** Milliseconds between the two timestamps; call after submit. */
+  /** Milliseconds of the first span; call after submit. */
   async read(): Promise<number> {
+    return (await this.readAll())[0];
+  }
+
+  /** Milliseconds of every span; call after submit. */
+  async readAll(): Promise<number[]> {
     await this.staging.mapAsync(GPUMapMode.READ);
-    const [begin, end] = new BigUint64Array(this.staging.getMappedRange().slice(0));
+    const stamps = new BigUint64Array(this.staging.getMappedRange().slice(0));
     this.staging.unmap();
-    return end > begin ? Number(end - begin) / 1e6 : 0;
+    return Array.from({ length: this.spans }, (_, i) => (stamps[2 * i + 1] > stamps[2 * i] ? Number(stamps[2 * i + 1] - stamps[2 * i]) / 1e6 : 0));
   }
 
   destroy(): void {
@@ -41,4 +58,11 @@ export class PassTimer {
     this.resolve.destroy();
     this.staging.destroy();
   }
+}
+
+/** The median of a list of timings (the mean of the middle two for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }

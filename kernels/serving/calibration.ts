@@ -37,34 +37,34 @@ export interface KernelTimingTable extends AttentionHeads {
 
 /**
  * One attention layer of this repo's fp32 kernels, measured on an NVIDIA H200 through dawn.node by
- * `measureKernelTable` on 2026-11-26 (GPU timestamps, median of 10 runs after one warm-up; 32
- * query heads, 8 KV heads, head size 128, ragged KV, causal; commit 69a527b's kernels). Two rows
- * repeat BENCHMARKS.md's H200 shapes and agree with it: decode B64 kv4096 2.62 ms there ragged
- * (2.69 ms paged), causal prefill B8 L2048 72.35 ms there (75.40 ms here). Timestamps on that stack
- * are quantized to 65.5 µs, so the smallest rows carry about ±10%. The times are not linear in the
- * work everywhere (B8 L2048 takes 15.7× B1 L2048 for 8× the pairs, once keys outgrow the L2
- * cache); the fitted model averages over that.
+ * `bench/calibrate.ts` (`measureKernelTable`) on 2026-11-26: inputs uploaded once, 500 ms of
+ * back-to-back warm-up, then the median of 10 back-to-back runs timed with GPU timestamps; 32 query
+ * heads, 8 KV heads, head size 128, ragged KV, causal. Two rows repeat BENCHMARKS.md's H200 shapes
+ * and agree with it: decode B64 kv4096 0.590 ms (0.590 there), causal prefill B8 L2048 27.4 ms
+ * (30.3 ms there, a run with a different kernel build). Timestamps on that stack are quantized to
+ * 65.5 µs, so the smallest rows (2–3 ticks) carry up to ±25%. An earlier table taken with one
+ * upload per run was 2–6x slower: the idle GPU had lowered its clock.
  */
 export const DEFAULT_KERNEL_TABLE: KernelTimingTable = {
-  source: 'NVIDIA H200, WebGPU through dawn.node, GPU timestamps, median of 10 runs (2026-11-26)',
+  source: 'NVIDIA H200, WebGPU through dawn.node, GPU timestamps, median of 10 back-to-back runs (2026-11-26)',
   numQoHeads: 32,
   numKvHeads: 8,
   headDim: 128,
   prefill: [
-    { batch: 1, qoLen: 512, kvLen: 512, ms: 0.3932 },
-    { batch: 1, qoLen: 1024, kvLen: 1024, ms: 1.3107 },
-    { batch: 1, qoLen: 2048, kvLen: 2048, ms: 4.8169 },
-    { batch: 8, qoLen: 2048, kvLen: 2048, ms: 75.3992 },
-    { batch: 4, qoLen: 512, kvLen: 2048, ms: 38.1092 },
-    { batch: 16, qoLen: 256, kvLen: 256, ms: 7.1434 },
+    { batch: 1, qoLen: 512, kvLen: 512, ms: 0.2621 },
+    { batch: 1, qoLen: 1024, kvLen: 1024, ms: 1.0486 },
+    { batch: 1, qoLen: 2048, kvLen: 2048, ms: 3.5389 },
+    { batch: 8, qoLen: 2048, kvLen: 2048, ms: 27.394 },
+    { batch: 4, qoLen: 512, kvLen: 2048, ms: 5.9638 },
+    { batch: 16, qoLen: 256, kvLen: 256, ms: 1.1141 },
   ],
   decode: [
-    { batch: 16, kvLen: 1024, ms: 0.3277 },
-    { batch: 16, kvLen: 4096, ms: 0.852 },
-    { batch: 64, kvLen: 1024, ms: 0.852 },
-    { batch: 64, kvLen: 4096, ms: 2.6214 },
-    { batch: 8, kvLen: 16384, ms: 1.4418 },
-    { batch: 128, kvLen: 2048, ms: 2.5559 },
+    { batch: 16, kvLen: 1024, ms: 0.1311 },
+    { batch: 16, kvLen: 4096, ms: 0.1966 },
+    { batch: 64, kvLen: 1024, ms: 0.1966 },
+    { batch: 64, kvLen: 4096, ms: 0.5898 },
+    { batch: 8, kvLen: 16384, ms: 0.3277 },
+    { batch: 128, kvLen: 2048, ms: 0.5898 },
   ],
 };
 
@@ -196,11 +196,17 @@ export interface CalibrationOptions {
   signal?: AbortSignal;
   /** Random inputs from this seed (default 1). */
   seed?: number;
+  /**
+   * With GPU timestamps, each shape first runs back to back for this long (default 200 ms), then
+   * `runs` back-to-back timed runs on inputs uploaded once (`Engine.benchmark`): GPUs lower their
+   * clocks when idle, and a GPU that waits on uploads between runs is timed at a fraction of its speed.
+   */
+  warmupMs?: number;
 }
 
 /** Times every shape of the plan on `engine` and returns the table (medians of GPU time where the engine has timestamps). */
 export async function measureKernelTable(engine: Engine, plan: CalibrationPlan, options: CalibrationOptions = {}): Promise<KernelTimingTable> {
-  const { runs = 5, minMs = 2, maxFloats = 4 * 2 ** 20, onProgress, signal, seed = 1 } = options;
+  const { runs = 5, minMs = 2, maxFloats = 4 * 2 ** 20, onProgress, signal, seed = 1, warmupMs = 200 } = options;
   const total = plan.prefill.length + plan.decode.length;
   let done = 0;
   const sources = new Set<string>();
@@ -217,14 +223,22 @@ export async function measureKernelTable(engine: Engine, plan: CalibrationPlan, 
         seed,
       });
       const times: number[] = [];
-      for (let run = 0; run <= runs; run++) {
+      if (engine.hasTimestamps) {
         signal?.throwIfAborted();
-        onProgress?.({ done, total, now: `${describe(batch)}: run ${run + 1} of ${runs + 1}` });
-        const started = performance.now();
-        const { timing } = await engine.run(args);
-        if (run === 0) continue;
-        times.push(timing?.ms ?? performance.now() - started);
-        sources.add(timing?.source ?? 'wall');
+        onProgress?.({ done, total, now: `${describe(batch)}: ${runs} back-to-back runs after ${warmupMs} ms of warm-up` });
+        const { runTimes } = await engine.benchmark(args, { runs, warmupMs });
+        times.push(...runTimes!);
+        sources.add('timestamp');
+      } else {
+        for (let run = 0; run <= runs; run++) {
+          signal?.throwIfAborted();
+          onProgress?.({ done, total, now: `${describe(batch)}: run ${run + 1} of ${runs + 1}` });
+          const started = performance.now();
+          const { timing } = await engine.run(args);
+          if (run === 0) continue;
+          times.push(timing?.ms ?? performance.now() - started);
+          sources.add(timing?.source ?? 'wall');
+        }
       }
       const ms = quantile(times, 0.5);
       const keyFloats = batch * shape.kvLen * plan.numKvHeads * plan.headDim;

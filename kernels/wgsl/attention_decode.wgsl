@@ -2,7 +2,9 @@
 // workgroups along the keys. Memory-bound: every key and value is read exactly once.
 //
 // A workgroup takes one work item (a request and a chunk of its keys) for one KV head and
-// HEADS query heads of its group, so the group's heads share each K/V load. Its threads
+// HEADS query heads of its group, so the group's heads share each K/V load. Workgroup x is the
+// head group and y the item, so workgroups launched together read all heads of the same tokens:
+// whole NHD token rows (all KV heads side by side) rather than one head's slice of many rows. Its threads
 // are KEYS key slots x LANES lanes; a lane reads every LANES-th vec4 of a key row, so the lanes
 // of a slot read the row contiguously. Each slot walks its own keys, UNROLL consecutive ones
 // per step (all loaded before any is used),
@@ -75,12 +77,12 @@ fn hook_read_q(row: u32, j: i32) -> f32 {
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let item = params.items_offset + 4u * wg.x;
+  let item = params.items_offset + 4u * wg.y;
   let request = batch_info[item];
   let kv_begin = batch_info[item + 1u];
   let kv_end = batch_info[item + 2u];
   let partial_row = batch_info[item + 3u];
-  let first_head = wg.y * HEADS;
+  let first_head = wg.x * HEADS;
   let kv_head = first_head / params.group;
   let kv_base = batch_info[params.kv_starts_offset + request];
   let kv_len = batch_info[params.kv_lens_offset + request];

@@ -1,26 +1,40 @@
 // Prefill/append attention with register tiles, fp32: the fast path for variants without
 // query, key, value or output transforms (attention_ragged.wgsl serves those).
 //
-// A workgroup computes TILE_Q (32) query rows of one request and head. Thread (tr, tc), with
-// tr = tid / 8 and tc = tid % 8, owns rows 2tr and 2tr+1: it computes their scores against keys
-// tc and tc + 8 of each 16-key tile, and their output in dims 4·(tc + 8m) … +3. Scores go
-// through workgroup memory once per tile, so each row's 8 threads share one running max, and the
-// probability tile P is multiplied by the staged V tile from registers. Bindings are those of
-// attention_ragged.wgsl, parameters those of prefill_params.wgsl.
+// A workgroup computes TILE_Q (64) query rows of one request and head against tiles of TILE_K
+// (64) keys, FlashAttention-2 style. Thread (ty, tx), ty = tid / 16 and tx = tid % 16, owns the
+// 8 rows 8ty … 8ty+7: their scores against keys 4tx … 4tx+3 of each tile (an 8×4 register tile)
+// and their output in dims 4tx … 4tx+3 and 64+4tx … (an 8×(4·OUT_VECS) register tile).
+//
+// S = Q·Kᵀ runs over CHUNK dims at a time: q and k chunks are staged transposed ([dim][row]), so
+// each step is three vec4 loads from workgroup memory for 32 multiply-adds. The row max goes
+// through workgroup memory once per tile; each thread keeps its own part of the row sums (they
+// share the row's max, so the parts add up at the end). P is written transposed ([key][row]) and
+// O += P·V runs over CHUNK keys of V at a time: four vec4 loads for 64 multiply-adds, as in a
+// register-tiled SGEMM. Bindings are those of attention_ragged.wgsl, parameters those of
+// prefill_params.wgsl. Workgroup memory: 28.3 KiB, above WebGPU's default 16 KiB, so the host
+// requests the adapter's limit and checks it (gpu/ragged-attention.ts).
 
 const HEAD_DIM: u32 = 128u;  // specialized
 // Tokens per page of a paged KV cache; 0 for ragged KV.
 const PAGE_SIZE: u32 = 0u;   // specialized
 
-const TILE_Q: u32 = 32u;
-const TILE_K: u32 = 16u;
-const ROWS: u32 = 2u;  // query rows per thread
-const COLS: u32 = 2u;  // keys per thread and tile
+const TILE_Q: u32 = 64u;
+const TILE_K: u32 = 64u;
+const CHUNK: u32 = 16u;
+const ROWS: u32 = 8u;        // query rows per thread
+const COLS: u32 = 4u;        // keys per thread and tile
 const WORKGROUP_SIZE: u32 = 128u;
 const VECS: u32 = HEAD_DIM / 4u;
-// Padding of one vec4 per staged key row spreads a column over the memory banks.
-const KV_STRIDE: u32 = VECS + 1u;
-const OUT_VECS: u32 = VECS / 8u;
+const OUT_VECS: u32 = HEAD_DIM / 64u;
+const CHUNKS_D: u32 = HEAD_DIM / CHUNK;
+const CHUNKS_K: u32 = TILE_K / CHUNK;
+// vec4s of the staged q chunk; the k chunk follows it. A V chunk (CHUNK rows of VECS) reuses both.
+const Q_CHUNK_VECS: u32 = CHUNK * TILE_Q / 4u;
+// Rows whose vec4s one thread transposes when staging q or k. The small loops over rows, columns
+// and output vecs are left to the GPU compiler: unrolling them on the host measured slower on an
+// H200 (32.1 vs 30.3 ms) and takes SwiftShader minutes to compile.
+const STAGE_ROWS: u32 = 4u;
 const MASKED: f32 = -3.0e38;
 const MASK_LIMIT: f32 = -1.0e38;
 
@@ -34,9 +48,12 @@ const MASK_LIMIT: f32 = -1.0e38;
 @group(0) @binding(5) var<storage, read_write> o: array<vec4f>;
 @group(0) @binding(6) var<storage, read_write> lse: array<f32>;
 
-var<workgroup> q_tile: array<vec4f, TILE_Q * VECS>;
-var<workgroup> kv_tile: array<vec4f, TILE_K * KV_STRIDE>;
-var<workgroup> p_tile: array<f32, TILE_Q * TILE_K>;
+// q chunk [dim][row / 4] and k chunk [dim][key / 4] while scoring; a V chunk [key][vec] after.
+var<workgroup> staged: array<vec4f, 2u * Q_CHUNK_VECS>;
+// Probabilities, transposed: [key][row / 4].
+var<workgroup> p_tile: array<vec4f, TILE_K * TILE_Q / 4u>;
+// Per row, one value from each of its 16 threads (tile max, then row-sum parts).
+var<workgroup> row_parts: array<f32, TILE_Q * 16u>;
 // Without softmax a row's output is a plain sum, so whether it saw any key is kept apart.
 var<workgroup> row_seen: array<atomic<u32>, TILE_Q>;
 
@@ -50,20 +67,39 @@ fn hook_read_q(row: u32, j: i32) -> f32 {
 
 // @hooks
 
-fn stage(tid: u32, use_v: bool, kv_base: u32, kv_head: u32, kv0: u32, kv_len: u32) {
-  for (var i = tid; i < TILE_K * VECS; i += WORKGROUP_SIZE) {
-    let c = i / VECS;
-    let x = i % VECS;
-    var value = vec4f(0.0);
-    if (kv0 + c < kv_len) {
-      let at = (kv_token_row(kv_base, kv0 + c) * params.num_kv_heads + kv_head) * VECS + x;
-      if (use_v) {
-        value = v[at];
-      } else {
-        value = k[at];
+// Stages dims d0 … d0+CHUNK-1 of the tile's 64 query rows (threads 0-63) and 64 keys (64-127),
+// transposed: each thread reads one vec4 from each of 4 consecutive rows and writes 4 vec4s.
+fn stage_qk(tid: u32, d0: u32, q_row0: u32, qo_rows: u32, kv_base: u32, kv_head: u32, kv0: u32, kv_len: u32) {
+  let block = tid % 64u;
+  let dv = block % (CHUNK / 4u);
+  let group = block / (CHUNK / 4u);
+  var rows = array<vec4f, STAGE_ROWS>();
+  for (var i = 0u; i < STAGE_ROWS; i++) {
+    let r = 4u * group + i;
+    if (tid < 64u) {
+      if (r < qo_rows) {
+        rows[i] = q[(q_row0 + r * params.num_qo_heads) * VECS + d0 / 4u + dv];
       }
+    } else if (kv0 + r < kv_len) {
+      rows[i] = k[(kv_token_row(kv_base, kv0 + r) * params.num_kv_heads + kv_head) * VECS + d0 / 4u + dv];
     }
-    kv_tile[c * KV_STRIDE + x] = value;
+  }
+  let at = select(Q_CHUNK_VECS, 0u, tid < 64u) + 4u * dv * (TILE_Q / 4u) + group;
+  staged[at] = vec4f(rows[0].x, rows[1].x, rows[2].x, rows[3].x);
+  staged[at + TILE_Q / 4u] = vec4f(rows[0].y, rows[1].y, rows[2].y, rows[3].y);
+  staged[at + 2u * TILE_Q / 4u] = vec4f(rows[0].z, rows[1].z, rows[2].z, rows[3].z);
+  staged[at + 3u * TILE_Q / 4u] = vec4f(rows[0].w, rows[1].w, rows[2].w, rows[3].w);
+}
+
+// Stages V rows j0 … j0+CHUNK-1 as they are ([key][vec]).
+fn stage_v(tid: u32, kv_base: u32, kv_head: u32, j0: u32, kv_len: u32) {
+  for (var i = tid; i < CHUNK * VECS; i += WORKGROUP_SIZE) {
+    let j = j0 + i / VECS;
+    var value = vec4f(0.0);
+    if (j < kv_len) {
+      value = v[(kv_token_row(kv_base, j) * params.num_kv_heads + kv_head) * VECS + i % VECS];
+    }
+    staged[i] = value;
   }
 }
 
@@ -77,47 +113,59 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
   let qo_len = batch_info[request + 1u] - qo_base;
   let kv_base = batch_info[params.kv_starts_offset + request];
   let kv_len = batch_info[params.kv_lens_offset + request];
-  let tr = tid / 8u;
-  let tc = tid % 8u;
-
-  for (var i = tid; i < TILE_Q * VECS; i += WORKGROUP_SIZE) {
-    let r = i / VECS;
-    var value = vec4f(0.0);
-    if (qo_start + r < qo_len) {
-      value = q[((qo_base + qo_start + r) * params.num_qo_heads + qo_head) * VECS + i % VECS];
-    }
-    q_tile[i] = value;
-  }
+  let ty = tid / 16u;
+  let tx = tid % 16u;
+  let qo_rows = min(TILE_Q, qo_len - qo_start);
+  let q_row0 = (qo_base + qo_start) * params.num_qo_heads + qo_head;
 
   var kv_end = kv_len;
   if (params.causal != 0u) {
-    let rows_end = min(qo_start + TILE_Q, qo_len);
-    kv_end = u32(clamp(i32(rows_end) + i32(kv_len) - i32(qo_len), 0, i32(kv_len)));
+    kv_end = u32(clamp(i32(qo_start + qo_rows) + i32(kv_len) - i32(qo_len), 0, i32(kv_len)));
   }
 
-  var m = array<f32, 2>(MASKED, MASKED);
-  var l = array<f32, 2>(0.0, 0.0);
-  var acc = array<array<vec4f, OUT_VECS>, 2>();
+  var m: array<f32, ROWS>;
+  var l: array<f32, ROWS>;
+  var acc: array<array<vec4f, OUT_VECS>, ROWS>;
+  for (var r = 0u; r < ROWS; r++) {
+    m[r] = MASKED;
+    l[r] = 0.0;
+    for (var n = 0u; n < OUT_VECS; n++) {
+      acc[r][n] = vec4f(0.0);
+    }
+  }
+  var seen = array<u32, ROWS>();
 
   for (var kv0 = 0u; kv0 < kv_end; kv0 += TILE_K) {
-    workgroupBarrier();
-    stage(tid, false, kv_base, kv_head, kv0, kv_len);
-    workgroupBarrier();
-
-    var s = array<array<f32, 2>, 2>();
-    for (var x = 0u; x < VECS; x++) {
-      let k0 = kv_tile[tc * KV_STRIDE + x];
-      let k1 = kv_tile[(tc + 8u) * KV_STRIDE + x];
-      for (var r = 0u; r < ROWS; r++) { // @unroll
-        let qv = q_tile[(2u * tr + r) * VECS + x];
-        s[r][0] += dot(qv, k0);
-        s[r][1] += dot(qv, k1);
+    // s[r] holds row 8ty+r's scores against keys 4tx … 4tx+3.
+    var s: array<vec4f, ROWS>;
+    for (var r = 0u; r < ROWS; r++) {
+      s[r] = vec4f(0.0);
+    }
+    for (var d0 = 0u; d0 < HEAD_DIM; d0 += CHUNK) {
+      workgroupBarrier();
+      stage_qk(tid, d0, q_row0, qo_rows, kv_base, kv_head, kv0, kv_len);
+      workgroupBarrier();
+      for (var d = 0u; d < CHUNK; d++) {
+        let qa = staged[d * (TILE_Q / 4u) + 2u * ty];
+        let qb = staged[d * (TILE_Q / 4u) + 2u * ty + 1u];
+        let kk = staged[Q_CHUNK_VECS + d * (TILE_Q / 4u) + tx];
+        s[0] += qa.x * kk;
+        s[1] += qa.y * kk;
+        s[2] += qa.z * kk;
+        s[3] += qa.w * kk;
+        s[4] += qb.x * kk;
+        s[5] += qb.y * kk;
+        s[6] += qb.z * kk;
+        s[7] += qb.w * kk;
       }
     }
-    for (var r = 0u; r < ROWS; r++) { // @unroll
-      let qo = qo_start + 2u * tr + r;
-      for (var c = 0u; c < COLS; c++) { // @unroll
-        let kv = kv0 + tc + 8u * c;
+
+    // Mask and transform each score; each row's tile max goes to workgroup memory.
+    for (var r = 0u; r < ROWS; r++) {
+      let qo = qo_start + 8u * ty + r;
+      var row_max = MASKED;
+      for (var c = 0u; c < COLS; c++) {
+        let kv = kv0 + 4u * tx + c;
         var score = MASKED;
         var visible = qo < qo_len && kv < kv_len;
         if (params.causal != 0u) {
@@ -127,87 +175,105 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
           let idx = Idx(i32(request), i32(qo), i32(kv), i32(qo_head), i32(kv_head), i32(qo_len), i32(kv_len));
           if (logits_mask(idx)) {
             score = logits_transform(s[r][c] * params.sm_scale, idx);
-            if (!USE_SOFTMAX) {
-              atomicOr(&row_seen[2u * tr + r], 1u);
-            }
+            seen[r] = 1u;
           }
         }
-        p_tile[(2u * tr + r) * TILE_K + tc + 8u * c] = score;
+        s[r][c] = score;
+        row_max = max(row_max, score);
       }
-    }
-    workgroupBarrier();
-    stage(tid, true, kv_base, kv_head, kv0, kv_len);
-
-    // Each thread turns its own scores into probabilities against the row's new max.
-    var alpha = array<f32, 2>();
-    for (var r = 0u; r < ROWS; r++) { // @unroll
-      let row = 2u * tr + r;
       if (USE_SOFTMAX) {
+        row_parts[(8u * ty + r) * 16u + tx] = row_max;
+      }
+    }
+    if (USE_SOFTMAX) {
+      workgroupBarrier();
+    }
+    // Probabilities against the row's new max, written transposed for the P·V product.
+    var p: array<vec4f, ROWS>;
+    for (var r = 0u; r < ROWS; r++) {
+      var alpha = 1.0;
+      if (USE_SOFTMAX) {
+        let row = 8u * ty + r;
         var m_new = m[r];
-        for (var c = 0u; c < TILE_K; c++) {
-          m_new = max(m_new, p_tile[row * TILE_K + c]);
+        for (var x = 0u; x < 16u; x++) {
+          m_new = max(m_new, row_parts[row * 16u + x]);
         }
-        alpha[r] = exp(m[r] - m_new);
+        alpha = exp(m[r] - m_new);
         m[r] = m_new;
-      } else {
-        alpha[r] = 1.0;
       }
-    }
-    workgroupBarrier();
-    for (var r = 0u; r < ROWS; r++) { // @unroll
-      let row = 2u * tr + r;
-      for (var c = 0u; c < COLS; c++) { // @unroll
-        let at = row * TILE_K + tc + 8u * c;
-        let score = p_tile[at];
-        var p = 0.0;
+      for (var c = 0u; c < COLS; c++) {
+        let score = s[r][c];
+        var value = 0.0;
         if (score > MASK_LIMIT) {
-          p = select(score, exp(score - m[r]), USE_SOFTMAX);
+          value = select(score, exp(score - m[r]), USE_SOFTMAX);
         }
-        p_tile[at] = p;
+        p[r][c] = value;
+      }
+      l[r] = l[r] * alpha + p[r].x + p[r].y + p[r].z + p[r].w;
+      for (var n = 0u; n < OUT_VECS; n++) {
+        acc[r][n] *= alpha;
       }
     }
-    workgroupBarrier();
+    for (var c = 0u; c < COLS; c++) {
+      let at = (4u * tx + c) * (TILE_Q / 4u) + 2u * ty;
+      p_tile[at] = vec4f(p[0][c], p[1][c], p[2][c], p[3][c]);
+      p_tile[at + 1u] = vec4f(p[4][c], p[5][c], p[6][c], p[7][c]);
+    }
 
-    for (var r = 0u; r < ROWS; r++) { // @unroll
-      let row = 2u * tr + r;
-      var sum = 0.0;
-      for (var c = 0u; c < TILE_K; c++) {
-        sum += p_tile[row * TILE_K + c];
+    for (var j0 = 0u; j0 < TILE_K; j0 += CHUNK) {
+      if (kv0 + j0 >= kv_end) {
+        break;
       }
-      l[r] = l[r] * alpha[r] + sum;
-      for (var n = 0u; n < OUT_VECS; n++) { // @unroll
-        acc[r][n] *= alpha[r];
-      }
-    }
-    for (var c = 0u; c < TILE_K; c++) {
-      let p0 = p_tile[(2u * tr) * TILE_K + c];
-      let p1 = p_tile[(2u * tr + 1u) * TILE_K + c];
-      for (var n = 0u; n < OUT_VECS; n++) { // @unroll
-        let vv = kv_tile[c * KV_STRIDE + tc + 8u * n];
-        acc[0][n] += p0 * vv;
-        acc[1][n] += p1 * vv;
+      workgroupBarrier();
+      stage_v(tid, kv_base, kv_head, kv0 + j0, kv_len);
+      workgroupBarrier();
+      for (var j = 0u; j < CHUNK; j++) {
+        let pa = p_tile[(j0 + j) * (TILE_Q / 4u) + 2u * ty];
+        let pb = p_tile[(j0 + j) * (TILE_Q / 4u) + 2u * ty + 1u];
+        for (var n = 0u; n < OUT_VECS; n++) {
+          let vv = staged[j * VECS + tx + 16u * n];
+          acc[0][n] += pa.x * vv;
+          acc[1][n] += pa.y * vv;
+          acc[2][n] += pa.z * vv;
+          acc[3][n] += pa.w * vv;
+          acc[4][n] += pb.x * vv;
+          acc[5][n] += pb.y * vv;
+          acc[6][n] += pb.z * vv;
+          acc[7][n] += pb.w * vv;
+        }
       }
     }
   }
 
+  // Each row's sum is the sum of its 16 threads' parts.
   workgroupBarrier();
-  for (var r = 0u; r < ROWS; r++) { // @unroll
-    let qo = qo_start + 2u * tr + r;
-    let seen = atomicLoad(&row_seen[2u * tr + r]) != 0u;
+  for (var r = 0u; r < ROWS; r++) {
+    row_parts[(8u * ty + r) * 16u + tx] = l[r];
+    if (!USE_SOFTMAX && seen[r] != 0u) {
+      atomicOr(&row_seen[8u * ty + r], 1u);
+    }
+  }
+  workgroupBarrier();
+  for (var r = 0u; r < ROWS; r++) {
+    let row = 8u * ty + r;
+    let qo = qo_start + row;
     if (qo < qo_len) {
+      var total = 0.0;
+      for (var x = 0u; x < 16u; x++) {
+        total += row_parts[row * 16u + x];
+      }
       let out_row = (qo_base + qo) * params.num_qo_heads + qo_head;
       var scale = 1.0;
+      var row_lse = select(bitcast<f32>(params.neg_inf_bits), m[r] + log(total), total > 0.0);
       if (USE_SOFTMAX) {
-        scale = select(0.0, 1.0 / l[r], l[r] > 0.0);
+        scale = select(0.0, 1.0 / total, total > 0.0);
+      } else {
+        row_lse = select(bitcast<f32>(params.neg_inf_bits), 0.0, atomicLoad(&row_seen[row]) != 0u);
       }
-      for (var n = 0u; n < OUT_VECS; n++) { // @unroll
-        o[out_row * VECS + tc + 8u * n] = acc[r][n] * scale;
+      for (var n = 0u; n < OUT_VECS; n++) {
+        o[out_row * VECS + tx + 16u * n] = acc[r][n] * scale;
       }
-      if (tc == 0u) {
-        var row_lse = select(bitcast<f32>(params.neg_inf_bits), m[r] + log(l[r]), l[r] > 0.0);
-        if (!USE_SOFTMAX) {
-          row_lse = select(bitcast<f32>(params.neg_inf_bits), 0.0, seen);
-        }
+      if (tx == 0u) {
         lse[out_row] = row_lse;
       }
     }

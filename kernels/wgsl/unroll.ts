@@ -5,8 +5,8 @@
  *       ...
  *     }
  *
- * becomes one block per iteration, each starting with `let h = 0u;`, `let h = 1u;`, … so that
- * every index into a small private array is a constant. GPU compilers then keep those arrays in
+ * becomes one block per iteration, each starting with `const h = 0u;`, `const h = 1u;`, … so that
+ * every index into a small private array is a const-expression (no bounds clamp is inserted). GPU compilers then keep those arrays in
  * registers instead of indexable (slow, local) memory. `counts` gives each bound's value.
  */
 export function unrollLoops(code: string, label: string, counts: Record<string, number>): string {
@@ -25,7 +25,7 @@ export function unrollLoops(code: string, label: string, counts: Record<string, 
     const end = lines.indexOf(`${indent}}`, i + 1);
     if (end < 0) throw new Error(`${label}: the @unroll loop at line ${i + 1} has no closing brace at its indentation`);
     const body = unrollLoops(lines.slice(i + 1, end).join('\n'), label, counts);
-    for (let n = 0; n < count; n++) out.push(`${indent}{`, `${indent}  let ${variable} = ${n}u;`, body, `${indent}}`);
+    for (let n = 0; n < count; n++) out.push(`${indent}{`, `${indent}  const ${variable} = ${n}u;`, body, `${indent}}`);
     i = end;
   }
   return out.join('\n');

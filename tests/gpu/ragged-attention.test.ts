@@ -131,3 +131,23 @@ describe('the WebGPU engine refuses what it cannot run, naming the argument', ()
     await expect(lost.run(args)).rejects.toThrow(/device was lost/);
   });
 });
+
+describe('benchmark mode', () => {
+  it('uploads once, warms up, then times each of several back-to-back runs; the output still equals the reference', async () => {
+    expect(engine.hasTimestamps).toBe(true);
+    const args = randomBatch({ qoLens: [40, 1], kvLens: [40, 90], numQoHeads: 4, numKvHeads: 2, headDim: 64, causal: true, seed: 31 });
+    const started = performance.now();
+    const result = await engine.benchmark(args, { runs: 5, warmupMs: 50 });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(50);
+    expect(result.runTimes).toHaveLength(5);
+    for (const ms of result.runTimes!) expect(ms).toBeGreaterThanOrEqual(0);
+    const sorted = [...result.runTimes!].sort((a, b) => a - b);
+    expect(result.timing).toEqual({ ms: sorted[2], source: 'timestamp' });
+    expectMatchesReference(result, args);
+  });
+
+  it('is refused by the CPU engine, which has no GPU timestamps', async () => {
+    const cpu = await createEngine({ backend: 'cpu' });
+    await expect(cpu.benchmark(randomBatch({ qoLens: [1], kvLens: [4], numQoHeads: 1, numKvHeads: 1, headDim: 64, causal: false, seed: 1 }), { runs: 2, warmupMs: 0 })).rejects.toThrow(GpuError);
+  });
+});

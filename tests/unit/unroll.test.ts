@@ -6,7 +6,7 @@ describe('unrollLoops', () => {
   it('replaces a marked loop by one block per iteration with the counter as a constant', () => {
     const code = ['  for (var h = 0u; h < HEADS; h++) { // @unroll', '    x[h] = 1.0;', '  }', '  y = 2.0;'].join('\n');
     expect(unrollLoops(code, 't', { HEADS: 2 })).toBe(
-      ['  {', '    let h = 0u;', '    x[h] = 1.0;', '  }', '  {', '    let h = 1u;', '    x[h] = 1.0;', '  }', '  y = 2.0;'].join('\n'),
+      ['  {', '    const h = 0u;', '    x[h] = 1.0;', '  }', '  {', '    const h = 1u;', '    x[h] = 1.0;', '  }', '  y = 2.0;'].join('\n'),
     );
   });
 
