@@ -1,0 +1,115 @@
+import { expect, test, type Locator, type Page } from '@playwright/test';
+
+const LESSON = '/lessons/01-jit-variants';
+
+/**
+ * Waits until every cell has finished (SwiftShader compiles a pipeline in seconds). Tests also
+ * call this before they end: leaving a page while a pipeline compiles can stall the next test.
+ */
+async function allCellsRan(page: Page) {
+  const status = page.getByTestId('notebook-status');
+  await expect(status).toHaveText(/^All \d+ cells ran\.$/, { timeout: 90_000 });
+  await expect(status).toHaveAttribute('data-busy', '0');
+  await expect(status).toHaveAttribute('data-errors', '0');
+}
+
+/** The cell whose source contains `text`. */
+function cell(page: Page, text: string): Locator {
+  return page.locator('section.cell', { has: page.locator('pre.source', { hasText: text }) });
+}
+
+/**
+ * Replaces an editor's text the way a learner would: select all in Monaco, then type. Monaco
+ * auto-closes brackets as text is typed, so a `{` must be closed on the same line (where typing
+ * the `}` overtypes the automatic one).
+ */
+async function typeInto(editor: Locator, text: string) {
+  await editor.locator('.view-lines').click();
+  await editor.page().keyboard.press('Control+A');
+  await editor.page().keyboard.insertText(text);
+}
+
+test('the lesson index lists lesson 1 and the nav links to it', async ({ page }) => {
+  await page.goto('/');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Lessons' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Lessons');
+  await page.getByRole('link', { name: 'The JIT compiler and attention variants' }).click();
+  await expect(page).toHaveURL(/\/lessons\/01-jit-variants$/);
+  await allCellsRan(page);
+});
+
+test('lesson 1 runs every cell on the GPU, within tolerance of the reference', async ({ page }) => {
+  await page.goto(LESSON);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('The JIT compiler and attention variants');
+  const toc = page.getByRole('navigation', { name: 'On this page' });
+  await expect(toc.getByRole('link', { name: 'Why variants exist' })).toHaveAttribute('href', '#why-variants-exist');
+  await expect(page.locator('#why-variants-exist')).toBeVisible();
+  // Math is typeset at build time: KaTeX's HTML is in the prerendered page.
+  await expect(page.locator('.katex').first()).toBeVisible();
+  await expect(page.getByTestId('engine-status')).toContainText('Cells run on your GPU');
+  await allCellsRan(page);
+
+  await expect(page.getByRole('group', { name: 'Generated WGSL hooks' })).toContainText('tanh');
+  const run = cell(page, 'kernel: result.kernel');
+  await expect(run).toContainText('backend: "webgpu"');
+  await expect(run).toContainText('cap: 0.5');
+  await expect(run).toContainText('withinTolerance: true');
+  const sigmoid = cell(page, 'firstLineOfWgsl');
+  await expect(sigmoid).toContainText('const USE_SOFTMAX: bool = false;');
+  await expect(sigmoid).toContainText('withinTolerance: true');
+  await expect(page.getByRole('figure', { name: /Softmax weights, request 0, head 0 \(cap 0\.5\)/ })).toBeVisible();
+});
+
+test('moving the cap slider re-runs the cells that read it, and only those', async ({ page }) => {
+  await page.goto(LESSON);
+  await allCellsRan(page);
+  const compileStatus = cell(page, 'compileVariant(variantSource)').getByTestId('cell-status');
+  const compiledBefore = await compileStatus.textContent();
+
+  const slider = page.locator('input[name="cap"]');
+  await slider.focus();
+  await page.keyboard.press('ArrowLeft');
+  await expect(cell(page, 'kernel: result.kernel')).toContainText('cap: 0.45', { timeout: 60_000 });
+  await expect(page.getByRole('figure', { name: /\(cap 0\.45\)/ })).toBeVisible();
+  await allCellsRan(page);
+  await expect(cell(page, 'kernel: result.kernel')).toContainText('withinTolerance: true');
+  // The compile cell does not read `cap`: it did not run again (its "ran in" time is unchanged).
+  await expect(compileStatus).toHaveText(compiledBefore ?? '');
+});
+
+test('editing the variant: an error shows at its line, readers wait, a fix runs everything again', async ({ page }) => {
+  await page.goto(LESSON);
+  await allCellsRan(page);
+  const editor = page.getByRole('group', { name: 'Variant source (soft-cap)' });
+  await expect(editor.locator('.monaco-editor')).toBeVisible();
+
+  await typeInto(editor, 'export const vars = { cap: 1.0 };\nexport function logitsTransform(logit: number, idx: Idx): number { return logit *; }');
+  await expect(page.getByTestId('editor-diagnostics')).toContainText('Line 2, column');
+  const compile = cell(page, 'compileVariant(variantSource)');
+  await expect(compile.getByRole('alert')).toContainText(/^Line \d+: Error: line 2, column \d+: Syntax error/);
+  await expect(cell(page, 'kernel: result.kernel')).toContainText('Not run: it reads');
+  const status = page.getByTestId('notebook-status');
+  await expect(status).toHaveText(/^1 cell failed, \d+ waiting on them\.$/);
+  // The sigmoid half of the lesson does not read this editor: it is still done.
+  await expect(cell(page, 'firstLineOfWgsl')).toHaveAttribute('data-status', 'done');
+
+  const windowed = 'export function logitsMask(idx: Idx): boolean { return idx.kv <= idx.qo && idx.qo - idx.kv < 4; }';
+  await typeInto(editor, windowed);
+  await allCellsRan(page);
+  await expect(page.getByRole('group', { name: 'Generated WGSL hooks' })).toContainText('fn logits_mask');
+  const run = cell(page, 'kernel: result.kernel');
+  await expect(run).toContainText('cap: "the variant has no cap"');
+  await expect(run).toContainText('withinTolerance: true');
+});
+
+test('without WebGPU the lesson says so and runs every cell on the CPU reference', async ({ page }) => {
+  await page.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+  });
+  await page.goto(LESSON);
+  await expect(page.getByTestId('no-webgpu-banner')).toContainText('No WebGPU here');
+  await allCellsRan(page);
+  const run = cell(page, 'kernel: result.kernel');
+  await expect(run).toContainText('backend: "cpu"');
+  await expect(run).toContainText('maxError: 0');
+});
