@@ -40,9 +40,9 @@ export interface KernelTimingTable extends AttentionHeads {
  * `bench/calibrate.ts` (`measureKernelTable`) on 2026-11-26: inputs uploaded once, 500 ms of
  * back-to-back warm-up, then the median of 10 back-to-back runs timed with GPU timestamps; 32 query
  * heads, 8 KV heads, head size 128, ragged KV, causal. Two rows repeat BENCHMARKS.md's H200 shapes
- * and agree with it: decode B64 kv4096 0.590 ms (0.590 there), causal prefill B8 L2048 27.4 ms
- * (30.3 ms there, a run with a different kernel build). Timestamps on that stack are quantized to
- * 65.5 µs, so the smallest rows (2–3 ticks) carry up to ±25%. An earlier table taken with one
+ * and agree with it: decode B64 kv4096 0.590 ms (0.590 there), causal prefill B8 L2048 17.4 ms
+ * (18.1 ms there). Timestamps on that stack are quantized to
+ * 65.5 µs, so the smallest rows (1–3 ticks) carry up to ±50%. An earlier table taken with one
  * upload per run was 2–6x slower: the idle GPU had lowered its clock.
  */
 export const DEFAULT_KERNEL_TABLE: KernelTimingTable = {
@@ -51,20 +51,20 @@ export const DEFAULT_KERNEL_TABLE: KernelTimingTable = {
   numKvHeads: 8,
   headDim: 128,
   prefill: [
-    { batch: 1, qoLen: 512, kvLen: 512, ms: 0.2621 },
-    { batch: 1, qoLen: 1024, kvLen: 1024, ms: 1.0486 },
-    { batch: 1, qoLen: 2048, kvLen: 2048, ms: 3.5389 },
-    { batch: 8, qoLen: 2048, kvLen: 2048, ms: 27.394 },
-    { batch: 4, qoLen: 512, kvLen: 2048, ms: 5.9638 },
-    { batch: 16, qoLen: 256, kvLen: 256, ms: 1.1141 },
+    { batch: 1, qoLen: 512, kvLen: 512, ms: 0.2294 },
+    { batch: 1, qoLen: 1024, kvLen: 1024, ms: 0.7209 },
+    { batch: 1, qoLen: 2048, kvLen: 2048, ms: 2.4248 },
+    { batch: 8, qoLen: 2048, kvLen: 2048, ms: 17.367 },
+    { batch: 4, qoLen: 512, kvLen: 2048, ms: 3.8666 },
+    { batch: 16, qoLen: 256, kvLen: 256, ms: 0.7864 },
   ],
   decode: [
-    { batch: 16, kvLen: 1024, ms: 0.1311 },
+    { batch: 16, kvLen: 1024, ms: 0.0655 },
     { batch: 16, kvLen: 4096, ms: 0.1966 },
     { batch: 64, kvLen: 1024, ms: 0.1966 },
     { batch: 64, kvLen: 4096, ms: 0.5898 },
     { batch: 8, kvLen: 16384, ms: 0.3277 },
-    { batch: 128, kvLen: 2048, ms: 0.5898 },
+    { batch: 128, kvLen: 2048, ms: 0.5243 },
   ],
 };
 

@@ -11,7 +11,9 @@
 // through workgroup memory once per tile; each thread keeps its own part of the row sums (they
 // share the row's max, so the parts add up at the end). P is written transposed ([key][row]) and
 // O += P·V runs over CHUNK keys of V at a time: four vec4 loads for 64 multiply-adds, as in a
-// register-tiled SGEMM. Bindings are those of attention_ragged.wgsl, parameters those of
+// register-tiled SGEMM. Each of a tile's 12 stages (8 of q·k, 4 of P·V) reads its global data
+// into registers during the previous stage's arithmetic, so the reads' latency is hidden behind
+// it rather than waited for at the barrier. Bindings are those of attention_ragged.wgsl, parameters those of
 // prefill_params.wgsl. Workgroup memory: 28.3 KiB, above WebGPU's default 16 KiB, so the host
 // requests the adapter's limit and checks it (gpu/ragged-attention.ts).
 
@@ -35,6 +37,10 @@ const Q_CHUNK_VECS: u32 = CHUNK * TILE_Q / 4u;
 // and output vecs are left to the GPU compiler: unrolling them on the host measured slower on an
 // H200 (32.1 vs 30.3 ms) and takes SwiftShader minutes to compile.
 const STAGE_ROWS: u32 = 4u;
+// vec4s of a V chunk each thread loads (4 at head dim 128, 2 at 64).
+const V_PER_THREAD: u32 = CHUNK * VECS / WORKGROUP_SIZE;
+// Stages per KV tile: CHUNKS_D of q·k, then CHUNKS_K of P·V.
+const STAGES: u32 = CHUNKS_D + CHUNKS_K;
 const MASKED: f32 = -3.0e38;
 const MASK_LIMIT: f32 = -1.0e38;
 
@@ -67,39 +73,64 @@ fn hook_read_q(row: u32, j: i32) -> f32 {
 
 // @hooks
 
-// Stages dims d0 … d0+CHUNK-1 of the tile's 64 query rows (threads 0-63) and 64 keys (64-127),
-// transposed: each thread reads one vec4 from each of 4 consecutive rows and writes 4 vec4s.
-fn stage_qk(tid: u32, d0: u32, q_row0: u32, qo_rows: u32, kv_base: u32, kv_head: u32, kv0: u32, kv_len: u32) {
-  let block = tid % 64u;
-  let dv = block % (CHUNK / 4u);
-  let group = block / (CHUNK / 4u);
-  var rows = array<vec4f, STAGE_ROWS>();
-  for (var i = 0u; i < STAGE_ROWS; i++) {
-    let r = 4u * group + i;
-    if (tid < 64u) {
-      if (r < qo_rows) {
-        rows[i] = q[(q_row0 + r * params.num_qo_heads) * VECS + d0 / 4u + dv];
-      }
-    } else if (kv0 + r < kv_len) {
-      rows[i] = k[(kv_token_row(kv_base, kv0 + r) * params.num_kv_heads + kv_head) * VECS + d0 / 4u + dv];
-    }
-  }
-  let at = select(Q_CHUNK_VECS, 0u, tid < 64u) + 4u * dv * (TILE_Q / 4u) + group;
-  staged[at] = vec4f(rows[0].x, rows[1].x, rows[2].x, rows[3].x);
-  staged[at + TILE_Q / 4u] = vec4f(rows[0].y, rows[1].y, rows[2].y, rows[3].y);
-  staged[at + 2u * TILE_Q / 4u] = vec4f(rows[0].z, rows[1].z, rows[2].z, rows[3].z);
-  staged[at + 3u * TILE_Q / 4u] = vec4f(rows[0].w, rows[1].w, rows[2].w, rows[3].w);
+// What the staging functions need to know about the workgroup's rows and keys.
+struct Tile {
+  q_row0: u32,   // q row of the first query row (token row × heads + head)
+  qo_rows: u32,  // query rows in this tile
+  kv_base: u32,
+  kv_head: u32,
+  kv_len: u32,
 }
 
-// Stages V rows j0 … j0+CHUNK-1 as they are ([key][vec]).
-fn stage_v(tid: u32, kv_base: u32, kv_head: u32, j0: u32, kv_len: u32) {
-  for (var i = tid; i < CHUNK * VECS; i += WORKGROUP_SIZE) {
-    let j = j0 + i / VECS;
-    var value = vec4f(0.0);
-    if (j < kv_len) {
-      value = v[(kv_token_row(kv_base, j) * params.num_kv_heads + kv_head) * VECS + i % VECS];
+// One stage's global reads, made a stage ahead so they are in flight while the previous stage
+// computes. Stages 0 … CHUNKS_D-1 of a KV tile read dims 16s … 16s+15 of the 64 query rows
+// (threads 0-63) and 64 keys (64-127): one vec4 from each of 4 consecutive rows. Stages CHUNKS_D …
+// read CHUNK rows of V, V_PER_THREAD vec4s per thread.
+fn load_stage(tid: u32, stage: u32, kv0: u32, t: Tile) -> array<vec4f, STAGE_ROWS> {
+  var rows = array<vec4f, STAGE_ROWS>();
+  if (stage < CHUNKS_D) {
+    let d0 = stage * CHUNK;
+    let block = tid % 64u;
+    let dv = block % (CHUNK / 4u);
+    let group = block / (CHUNK / 4u);
+    for (var i = 0u; i < STAGE_ROWS; i++) {
+      let r = 4u * group + i;
+      if (tid < 64u) {
+        if (r < t.qo_rows) {
+          rows[i] = q[(t.q_row0 + r * params.num_qo_heads) * VECS + d0 / 4u + dv];
+        }
+      } else if (kv0 + r < t.kv_len) {
+        rows[i] = k[(kv_token_row(t.kv_base, kv0 + r) * params.num_kv_heads + t.kv_head) * VECS + d0 / 4u + dv];
+      }
     }
-    staged[i] = value;
+  } else {
+    let j0 = kv0 + (stage - CHUNKS_D) * CHUNK;
+    for (var n = 0u; n < V_PER_THREAD; n++) {
+      let i = tid + n * WORKGROUP_SIZE;
+      let j = j0 + i / VECS;
+      if (j < t.kv_len) {
+        rows[n] = v[(kv_token_row(t.kv_base, j) * params.num_kv_heads + t.kv_head) * VECS + i % VECS];
+      }
+    }
+  }
+  return rows;
+}
+
+// Writes a stage's reads to workgroup memory: q and k transposed ([dim][row / 4]), V as it is.
+fn store_stage(tid: u32, stage: u32, rows: array<vec4f, STAGE_ROWS>) {
+  if (stage < CHUNKS_D) {
+    let block = tid % 64u;
+    let dv = block % (CHUNK / 4u);
+    let group = block / (CHUNK / 4u);
+    let at = select(Q_CHUNK_VECS, 0u, tid < 64u) + 4u * dv * (TILE_Q / 4u) + group;
+    staged[at] = vec4f(rows[0].x, rows[1].x, rows[2].x, rows[3].x);
+    staged[at + TILE_Q / 4u] = vec4f(rows[0].y, rows[1].y, rows[2].y, rows[3].y);
+    staged[at + 2u * TILE_Q / 4u] = vec4f(rows[0].z, rows[1].z, rows[2].z, rows[3].z);
+    staged[at + 3u * TILE_Q / 4u] = vec4f(rows[0].w, rows[1].w, rows[2].w, rows[3].w);
+  } else {
+    for (var n = 0u; n < V_PER_THREAD; n++) {
+      staged[tid + n * WORKGROUP_SIZE] = rows[n];
+    }
   }
 }
 
@@ -135,111 +166,117 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
   }
   var seen = array<u32, ROWS>();
 
+  let t = Tile(q_row0, qo_rows, kv_base, kv_head, kv_len);
+  var next = array<vec4f, STAGE_ROWS>();
+  if (kv_end > 0u) {
+    next = load_stage(tid, 0u, 0u, t);
+  }
   for (var kv0 = 0u; kv0 < kv_end; kv0 += TILE_K) {
     // s[r] holds row 8ty+r's scores against keys 4tx … 4tx+3.
     var s: array<vec4f, ROWS>;
     for (var r = 0u; r < ROWS; r++) {
       s[r] = vec4f(0.0);
     }
-    for (var d0 = 0u; d0 < HEAD_DIM; d0 += CHUNK) {
+    for (var stage = 0u; stage < STAGES; stage++) {
       workgroupBarrier();
-      stage_qk(tid, d0, q_row0, qo_rows, kv_base, kv_head, kv0, kv_len);
+      store_stage(tid, stage, next);
       workgroupBarrier();
-      for (var d = 0u; d < CHUNK; d++) {
-        let qa = staged[d * (TILE_Q / 4u) + 2u * ty];
-        let qb = staged[d * (TILE_Q / 4u) + 2u * ty + 1u];
-        let kk = staged[Q_CHUNK_VECS + d * (TILE_Q / 4u) + tx];
-        s[0] += qa.x * kk;
-        s[1] += qa.y * kk;
-        s[2] += qa.z * kk;
-        s[3] += qa.w * kk;
-        s[4] += qb.x * kk;
-        s[5] += qb.y * kk;
-        s[6] += qb.z * kk;
-        s[7] += qb.w * kk;
+      if (stage + 1u < STAGES) {
+        next = load_stage(tid, stage + 1u, kv0, t);
+      } else if (kv0 + TILE_K < kv_end) {
+        next = load_stage(tid, 0u, kv0 + TILE_K, t);
       }
-    }
-
-    // Mask and transform each score; each row's tile max goes to workgroup memory.
-    for (var r = 0u; r < ROWS; r++) {
-      let qo = qo_start + 8u * ty + r;
-      var row_max = MASKED;
-      for (var c = 0u; c < COLS; c++) {
-        let kv = kv0 + 4u * tx + c;
-        var score = MASKED;
-        var visible = qo < qo_len && kv < kv_len;
-        if (params.causal != 0u) {
-          visible = visible && i32(kv) <= i32(qo) + i32(kv_len) - i32(qo_len);
+      if (stage < CHUNKS_D) {
+        for (var d = 0u; d < CHUNK; d++) {
+          let qa = staged[d * (TILE_Q / 4u) + 2u * ty];
+          let qb = staged[d * (TILE_Q / 4u) + 2u * ty + 1u];
+          let kk = staged[Q_CHUNK_VECS + d * (TILE_Q / 4u) + tx];
+          s[0] += qa.x * kk;
+          s[1] += qa.y * kk;
+          s[2] += qa.z * kk;
+          s[3] += qa.w * kk;
+          s[4] += qb.x * kk;
+          s[5] += qb.y * kk;
+          s[6] += qb.z * kk;
+          s[7] += qb.w * kk;
         }
-        if (visible) {
-          let idx = Idx(i32(request), i32(qo), i32(kv), i32(qo_head), i32(kv_head), i32(qo_len), i32(kv_len));
-          if (logits_mask(idx)) {
-            score = logits_transform(s[r][c] * params.sm_scale, idx);
-            seen[r] = 1u;
+      } else {
+        let j0 = (stage - CHUNKS_D) * CHUNK;
+        for (var j = 0u; j < CHUNK; j++) {
+          let pa = p_tile[(j0 + j) * (TILE_Q / 4u) + 2u * ty];
+          let pb = p_tile[(j0 + j) * (TILE_Q / 4u) + 2u * ty + 1u];
+          for (var n = 0u; n < OUT_VECS; n++) {
+            let vv = staged[j * VECS + tx + 16u * n];
+            acc[0][n] += pa.x * vv;
+            acc[1][n] += pa.y * vv;
+            acc[2][n] += pa.z * vv;
+            acc[3][n] += pa.w * vv;
+            acc[4][n] += pb.x * vv;
+            acc[5][n] += pb.y * vv;
+            acc[6][n] += pb.z * vv;
+            acc[7][n] += pb.w * vv;
           }
         }
-        s[r][c] = score;
-        row_max = max(row_max, score);
       }
-      if (USE_SOFTMAX) {
-        row_parts[(8u * ty + r) * 16u + tx] = row_max;
-      }
-    }
-    if (USE_SOFTMAX) {
-      workgroupBarrier();
-    }
-    // Probabilities against the row's new max, written transposed for the P·V product.
-    var p: array<vec4f, ROWS>;
-    for (var r = 0u; r < ROWS; r++) {
-      var alpha = 1.0;
-      if (USE_SOFTMAX) {
-        let row = 8u * ty + r;
-        var m_new = m[r];
-        for (var x = 0u; x < 16u; x++) {
-          m_new = max(m_new, row_parts[row * 16u + x]);
+      if (stage == CHUNKS_D - 1u) {
+        // Mask and transform each score; each row's tile max goes to workgroup memory.
+        for (var r = 0u; r < ROWS; r++) {
+          let qo = qo_start + 8u * ty + r;
+          var row_max = MASKED;
+          for (var c = 0u; c < COLS; c++) {
+            let kv = kv0 + 4u * tx + c;
+            var score = MASKED;
+            var visible = qo < qo_len && kv < kv_len;
+            if (params.causal != 0u) {
+              visible = visible && i32(kv) <= i32(qo) + i32(kv_len) - i32(qo_len);
+            }
+            if (visible) {
+              let idx = Idx(i32(request), i32(qo), i32(kv), i32(qo_head), i32(kv_head), i32(qo_len), i32(kv_len));
+              if (logits_mask(idx)) {
+                score = logits_transform(s[r][c] * params.sm_scale, idx);
+                seen[r] = 1u;
+              }
+            }
+            s[r][c] = score;
+            row_max = max(row_max, score);
+          }
+          if (USE_SOFTMAX) {
+            row_parts[(8u * ty + r) * 16u + tx] = row_max;
+          }
         }
-        alpha = exp(m[r] - m_new);
-        m[r] = m_new;
-      }
-      for (var c = 0u; c < COLS; c++) {
-        let score = s[r][c];
-        var value = 0.0;
-        if (score > MASK_LIMIT) {
-          value = select(score, exp(score - m[r]), USE_SOFTMAX);
+        if (USE_SOFTMAX) {
+          workgroupBarrier();
         }
-        p[r][c] = value;
-      }
-      l[r] = l[r] * alpha + p[r].x + p[r].y + p[r].z + p[r].w;
-      for (var n = 0u; n < OUT_VECS; n++) {
-        acc[r][n] *= alpha;
-      }
-    }
-    for (var c = 0u; c < COLS; c++) {
-      let at = (4u * tx + c) * (TILE_Q / 4u) + 2u * ty;
-      p_tile[at] = vec4f(p[0][c], p[1][c], p[2][c], p[3][c]);
-      p_tile[at + 1u] = vec4f(p[4][c], p[5][c], p[6][c], p[7][c]);
-    }
-
-    for (var j0 = 0u; j0 < TILE_K; j0 += CHUNK) {
-      if (kv0 + j0 >= kv_end) {
-        break;
-      }
-      workgroupBarrier();
-      stage_v(tid, kv_base, kv_head, kv0 + j0, kv_len);
-      workgroupBarrier();
-      for (var j = 0u; j < CHUNK; j++) {
-        let pa = p_tile[(j0 + j) * (TILE_Q / 4u) + 2u * ty];
-        let pb = p_tile[(j0 + j) * (TILE_Q / 4u) + 2u * ty + 1u];
-        for (var n = 0u; n < OUT_VECS; n++) {
-          let vv = staged[j * VECS + tx + 16u * n];
-          acc[0][n] += pa.x * vv;
-          acc[1][n] += pa.y * vv;
-          acc[2][n] += pa.z * vv;
-          acc[3][n] += pa.w * vv;
-          acc[4][n] += pb.x * vv;
-          acc[5][n] += pb.y * vv;
-          acc[6][n] += pb.z * vv;
-          acc[7][n] += pb.w * vv;
+        // Probabilities against the row's new max, written transposed for the P·V product.
+        var p: array<vec4f, ROWS>;
+        for (var r = 0u; r < ROWS; r++) {
+          var alpha = 1.0;
+          if (USE_SOFTMAX) {
+            let row = 8u * ty + r;
+            var m_new = m[r];
+            for (var x = 0u; x < 16u; x++) {
+              m_new = max(m_new, row_parts[row * 16u + x]);
+            }
+            alpha = exp(m[r] - m_new);
+            m[r] = m_new;
+          }
+          for (var c = 0u; c < COLS; c++) {
+            let score = s[r][c];
+            var value = 0.0;
+            if (score > MASK_LIMIT) {
+              value = select(score, exp(score - m[r]), USE_SOFTMAX);
+            }
+            p[r][c] = value;
+          }
+          l[r] = l[r] * alpha + p[r].x + p[r].y + p[r].z + p[r].w;
+          for (var n = 0u; n < OUT_VECS; n++) {
+            acc[r][n] *= alpha;
+          }
+        }
+        for (var c = 0u; c < COLS; c++) {
+          let at = (4u * tx + c) * (TILE_Q / 4u) + 2u * ty;
+          p_tile[at] = vec4f(p[0][c], p[1][c], p[2][c], p[3][c]);
+          p_tile[at + 1u] = vec4f(p[4][c], p[5][c], p[6][c], p[7][c]);
         }
       }
     }
