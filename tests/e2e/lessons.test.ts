@@ -46,7 +46,7 @@ test('lesson 1 runs every cell on the GPU, within tolerance of the reference', a
   await expect(page.locator('#why-variants-exist')).toBeVisible();
   // Math is typeset at build time: KaTeX's HTML is in the prerendered page.
   await expect(page.locator('.katex').first()).toBeVisible();
-  await expect(page.getByTestId('engine-status')).toContainText('Cells run on your GPU');
+  await expect(page.getByTestId('status')).toContainText('Running on your GPU');
   await allCellsRan(page);
 
   await expect(page.getByRole('group', { name: 'Generated WGSL hooks' })).toContainText('tanh');
