@@ -1,0 +1,267 @@
+import { AttentionInputError } from '../errors.ts';
+import type { BatchShape } from '../formats/batch.ts';
+import { SpanAttention } from '../formats/bsr.ts';
+import type { AttentionState } from '../formats/merge.ts';
+import type { AttentionArgs } from '../types.ts';
+
+/** What the scheduler needs of a batch: per request its query and key counts, and the query heads. */
+export interface PlanBatch {
+  qoLens: readonly number[];
+  kvLens: readonly number[];
+  numQoHeads: number;
+}
+
+export function planBatch(shape: Pick<BatchShape, 'batchSize' | 'qoIndptr' | 'kvLens' | 'numQoHeads'>): PlanBatch {
+  return {
+    qoLens: Array.from({ length: shape.batchSize }, (_, b) => shape.qoIndptr[b + 1] - shape.qoIndptr[b]),
+    kvLens: Array.from(shape.kvLens),
+    numQoHeads: shape.numQoHeads,
+  };
+}
+
+export interface PlanOptions {
+  /** Workgroups the device runs at once (from the device, or a setting). */
+  workgroups: number;
+  /** Keys per chunk. Left out, the planner tries powers of two from `minChunk` and keeps the best. */
+  chunk?: number;
+  /** Smallest chunk the search tries (default 256): below it the merge costs more than the parallelism gains. */
+  minChunk?: number;
+  /** Query rows one item covers (default 64, the rows of the tiled prefill kernel). */
+  qoTile?: number;
+}
+
+/** One workgroup's job: query rows `[qoStart, qoEnd)` of one request and head against keys `[kvStart, kvEnd)`. */
+export interface WorkItem {
+  id: number;
+  request: number;
+  qoHead: number;
+  qoStart: number;
+  qoEnd: number;
+  kvStart: number;
+  kvEnd: number;
+  /** `itemCost(qoEnd − qoStart, kvEnd − kvStart, qoTile)`. */
+  cost: number;
+  /** The workgroup slot that runs it, and its predicted start and end there (cost units). */
+  workgroup: number;
+  start: number;
+  end: number;
+}
+
+/** Items that split one query tile's keys: the contraction merges their partial states. */
+export interface PlanMerge {
+  request: number;
+  qoHead: number;
+  qoStart: number;
+  qoEnd: number;
+  items: number[];
+}
+
+export interface Plan {
+  kind: 'balanced' | 'naive';
+  workgroups: number;
+  qoTile: number;
+  /** Keys per chunk; 0 when no request's keys are split (the naive plan). */
+  chunkSize: number;
+  /** In launch order (`id`). */
+  items: WorkItem[];
+  /** Predicted busy time of each workgroup slot, in cost units: the bars of a Gantt chart. */
+  loads: number[];
+  maxLoad: number;
+  totalCost: number;
+  merges: PlanMerge[];
+}
+
+export const DEFAULT_QO_TILE = 64;
+export const DEFAULT_MIN_CHUNK = 256;
+
+/**
+ * The predicted cost of an item, in units of "one key streamed past one query tile":
+ *
+ *   cost(qoLen, kvLen) = ceil(qoLen / qoTile) · kvLen + 2 · qoLen
+ *
+ * A workgroup scores a tile of up to `qoTile` query rows together, so each key (its k and v rows
+ * read from memory) costs one unit per tile; each query row then writes its output and LSE,
+ * counted as 2 units (the partial written to scratch and read back by the merge). For an item of
+ * one tile this is FlashInfer's `2·qoTileLen + kvLen`. Masks are ignored: the cost is an upper
+ * bound for causal items, whose kernels skip keys past the diagonal.
+ */
+export function itemCost(qoLen: number, kvLen: number, qoTile = DEFAULT_QO_TILE): number {
+  return Math.ceil(qoLen / qoTile) * kvLen + 2 * qoLen;
+}
+
+function checkPlanInput(batch: PlanBatch, options: PlanOptions): void {
+  const whole = (name: string, value: unknown, lowest: number) => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < lowest) {
+      throw new AttentionInputError(name, `must be a whole number ≥ ${lowest}, got ${String(value)}`);
+    }
+  };
+  whole('workgroups', options.workgroups, 1);
+  if (options.chunk !== undefined) whole('chunk', options.chunk, 1);
+  if (options.minChunk !== undefined) whole('minChunk', options.minChunk, 1);
+  if (options.qoTile !== undefined) whole('qoTile', options.qoTile, 1);
+  whole('numQoHeads', batch.numQoHeads, 1);
+  if (batch.qoLens.length !== batch.kvLens.length) {
+    throw new AttentionInputError('kvLens', `has ${batch.kvLens.length} requests but qoLens has ${batch.qoLens.length}`);
+  }
+  batch.qoLens.forEach((n, b) => whole(`qoLens[${b}]`, n, 0));
+  batch.kvLens.forEach((n, b) => whole(`kvLens[${b}]`, n, 0));
+}
+
+/** A binary min-heap of workgroup slots by (load, index): the least-loaded slot, lowest index on ties. */
+class SlotHeap {
+  private readonly heap: number[];
+  readonly loads: number[];
+
+  constructor(size: number) {
+    this.loads = new Array<number>(size).fill(0);
+    this.heap = Array.from({ length: size }, (_, i) => i);
+  }
+
+  private less(a: number, b: number): boolean {
+    return this.loads[a] < this.loads[b] || (this.loads[a] === this.loads[b] && a < b);
+  }
+
+  /** Gives `cost` to the least-loaded slot; returns the slot and when the work starts there. */
+  assign(cost: number): { slot: number; start: number } {
+    const slot = this.heap[0];
+    const start = this.loads[slot];
+    this.loads[slot] += cost;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let least = i;
+      if (left < this.heap.length && this.less(this.heap[left], this.heap[least])) least = left;
+      if (right < this.heap.length && this.less(this.heap[right], this.heap[least])) least = right;
+      if (least === i) break;
+      [this.heap[i], this.heap[least]] = [this.heap[least], this.heap[i]];
+      i = least;
+    }
+    return { slot, start };
+  }
+}
+
+type Unassigned = Omit<WorkItem, 'workgroup' | 'start' | 'end'>;
+
+/** Assigns items to slots in `order`, each to the least-loaded slot; returns the typed plan. */
+function schedule(kind: Plan['kind'], items: Unassigned[], order: Unassigned[], workgroups: number, qoTile: number, chunkSize: number): Plan {
+  const slots = new SlotHeap(workgroups);
+  const placed = new Array<WorkItem>(items.length);
+  for (const item of order) {
+    const { slot, start } = slots.assign(item.cost);
+    placed[item.id] = { ...item, workgroup: slot, start, end: start + item.cost };
+  }
+  const merges: PlanMerge[] = [];
+  for (const item of placed) {
+    const last = merges[merges.length - 1];
+    if (last && last.request === item.request && last.qoHead === item.qoHead && last.qoStart === item.qoStart) last.items.push(item.id);
+    else merges.push({ request: item.request, qoHead: item.qoHead, qoStart: item.qoStart, qoEnd: item.qoEnd, items: [item.id] });
+  }
+  return {
+    kind,
+    workgroups,
+    qoTile,
+    chunkSize,
+    items: placed,
+    loads: slots.loads,
+    maxLoad: Math.max(0, ...slots.loads),
+    totalCost: items.reduce((sum, item) => sum + item.cost, 0),
+    merges: merges.filter((merge) => merge.items.length > 1),
+  };
+}
+
+/** Items of a batch: per request, query tile and head, its keys cut into chunks of `chunk` (a request with no keys gets one empty item so its rows are written). */
+function splitItems(batch: PlanBatch, qoTile: number, chunk: number): Unassigned[] {
+  const items: Unassigned[] = [];
+  batch.qoLens.forEach((qoLen, request) => {
+    const kvLen = batch.kvLens[request];
+    for (let qoStart = 0; qoStart < qoLen; qoStart += qoTile) {
+      const qoEnd = Math.min(qoLen, qoStart + qoTile);
+      for (let qoHead = 0; qoHead < batch.numQoHeads; qoHead++) {
+        let kvStart = 0;
+        do {
+          const kvEnd = Math.min(kvLen, kvStart + chunk);
+          items.push({ id: items.length, request, qoHead, qoStart, qoEnd, kvStart, kvEnd, cost: itemCost(qoEnd - qoStart, kvEnd - kvStart, qoTile) });
+          kvStart = kvEnd;
+        } while (kvStart < kvLen);
+      }
+    }
+  });
+  return items;
+}
+
+function balanced(batch: PlanBatch, workgroups: number, qoTile: number, chunk: number): Plan {
+  const items = splitItems(batch, qoTile, chunk);
+  const longestFirst = [...items].sort((a, b) => b.cost - a.cost || a.id - b.id);
+  const longest = Math.max(0, ...batch.kvLens);
+  return schedule('balanced', items, longestFirst, workgroups, qoTile, chunk >= longest ? 0 : chunk);
+}
+
+/**
+ * The load-balanced plan: each request's keys cut into chunks (per query tile and head), items
+ * given longest first to the least-loaded workgroup slot (a min-heap), so a long request no longer
+ * sets the time of the whole batch. Without `chunk`, every power-of-two chunk from `minChunk` up to
+ * the longest KV is planned and the one with the lowest predicted max load kept (ties: the larger
+ * chunk, fewer partials to merge).
+ */
+export function plan(batch: PlanBatch, options: PlanOptions): Plan {
+  checkPlanInput(batch, options);
+  const qoTile = options.qoTile ?? DEFAULT_QO_TILE;
+  const longest = Math.max(1, ...batch.kvLens);
+  if (options.chunk !== undefined) return balanced(batch, options.workgroups, qoTile, options.chunk);
+  let best = balanced(batch, options.workgroups, qoTile, longest);
+  for (let chunk = options.minChunk ?? DEFAULT_MIN_CHUNK; chunk < longest; chunk *= 2) {
+    const candidate = balanced(batch, options.workgroups, qoTile, chunk);
+    if (candidate.maxLoad < best.maxLoad || (candidate.maxLoad === best.maxLoad && candidate.chunkSize > best.chunkSize)) best = candidate;
+  }
+  return best;
+}
+
+/**
+ * The naive plan: one item per request and head, all its queries and keys, launched in request
+ * order. The device runs `workgroups` at once and starts the next launched one when a slot frees,
+ * which is list scheduling in launch order; its `qoTile` only enters the cost formula.
+ */
+export function naivePlan(batch: PlanBatch, options: Pick<PlanOptions, 'workgroups' | 'qoTile'>): Plan {
+  checkPlanInput(batch, options);
+  const qoTile = options.qoTile ?? DEFAULT_QO_TILE;
+  const items: Unassigned[] = [];
+  batch.qoLens.forEach((qoLen, request) => {
+    if (qoLen === 0) return;
+    const kvLen = batch.kvLens[request];
+    for (let qoHead = 0; qoHead < batch.numQoHeads; qoHead++) {
+      items.push({ id: items.length, request, qoHead, qoStart: 0, qoEnd: qoLen, kvStart: 0, kvEnd: kvLen, cost: itemCost(qoLen, kvLen, qoTile) });
+    }
+  });
+  return schedule('naive', items, items, options.workgroups, qoTile, 0);
+}
+
+/**
+ * Runs a plan on the CPU as the GPU would: every item computes float64 partial states of its rows
+ * over its keys, and each row's partials are merged (the contraction). Checks that the plan is a
+ * plan of this batch; equals `referenceAttention` when the plan covers every key once.
+ */
+export function runPlanOnCpu(args: AttentionArgs, planned: Plan): { o: Float32Array; lse: Float32Array } {
+  const run = new SpanAttention(args);
+  const { shape } = run;
+  const parts = new Map<string, AttentionState[]>();
+  planned.items.forEach((item, n) => {
+    const qoLen = item.request < shape.batchSize ? shape.qoIndptr[item.request + 1] - shape.qoIndptr[item.request] : -1;
+    if (
+      qoLen < 0 || item.qoHead >= shape.numQoHeads || item.qoEnd > qoLen || item.qoStart > item.qoEnd ||
+      item.kvEnd > shape.kvLens[item.request] || item.kvStart > item.kvEnd
+    ) {
+      throw new AttentionInputError('plan.items', `entry ${n} (request ${item.request}, head ${item.qoHead}, queries ${item.qoStart}..${item.qoEnd}, keys ${item.kvStart}..${item.kvEnd}) is outside this batch`);
+    }
+    for (let i = item.qoStart; i < item.qoEnd; i++) {
+      const key = `${item.request}:${i}:${item.qoHead}`;
+      const state = run.rowState(item.request, i, item.qoHead, [{ start: item.kvStart, end: item.kvEnd, masked: true }]);
+      parts.set(key, [...(parts.get(key) ?? []), state]);
+    }
+  });
+  return run.collect((b, i, h) => {
+    const rowParts = parts.get(`${b}:${i}:${h}`);
+    if (!rowParts) throw new AttentionInputError('plan.items', `no item covers query ${i} of request ${b}, head ${h}`);
+    return rowParts;
+  });
+}

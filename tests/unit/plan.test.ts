@@ -1,0 +1,214 @@
+import fc from 'fast-check';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  builtinVariant,
+  compareArrays,
+  compileVariant,
+  itemCost,
+  naivePlan,
+  plan,
+  randomBatch,
+  referenceAttention,
+  runPlanOnCpu,
+  type Plan,
+  type PlanBatch,
+} from '#kernels/index.ts';
+
+const GOLDEN = 'tests/golden/plans';
+
+/** Checks that a plan covers every (request, head, query row, key) of the batch exactly once. */
+function expectCoversExactlyOnce(p: Plan, batch: PlanBatch): void {
+  for (let b = 0; b < batch.qoLens.length; b++) {
+    for (let h = 0; h < batch.numQoHeads; h++) {
+      const mine = p.items.filter((item) => item.request === b && item.qoHead === h);
+      // Query tiles partition [0, qoLen); inside each, key ranges partition [0, kvLen).
+      const tiles = [...new Set(mine.map((item) => `${item.qoStart}:${item.qoEnd}`))].map((t) => t.split(':').map(Number)).sort((x, y) => x[0] - y[0]);
+      let row = 0;
+      for (const [qoStart, qoEnd] of tiles) {
+        expect(qoStart, `request ${b} head ${h}: query rows ${row}..${qoStart} covered ${qoStart < row ? 'twice' : 'never'}`).toBe(row);
+        row = qoEnd;
+        const ranges = mine.filter((item) => item.qoStart === qoStart).sort((x, y) => x.kvStart - y.kvStart);
+        expect(ranges.filter((item) => item.qoEnd !== qoEnd)).toEqual([]);
+        let key = 0;
+        for (const item of ranges) {
+          expect(item.kvStart, `request ${b} head ${h} rows ${qoStart}..${qoEnd}: keys from ${key}`).toBe(key);
+          expect(item.kvEnd > item.kvStart || batch.kvLens[b] === 0).toBe(true);
+          key = item.kvEnd;
+        }
+        expect(key).toBe(batch.kvLens[b]);
+      }
+      expect(row, `request ${b} head ${h}: all query rows`).toBe(batch.qoLens[b]);
+    }
+  }
+}
+
+/** Loads are the sums of each workgroup's items, laid end to end without overlap. */
+function expectConsistentTimes(p: Plan): void {
+  const loads = new Array<number>(p.workgroups).fill(0);
+  for (let w = 0; w < p.workgroups; w++) {
+    const mine = p.items.filter((item) => item.workgroup === w).sort((x, y) => x.start - y.start);
+    for (const item of mine) {
+      expect(item.start).toBe(loads[w]);
+      expect(item.end).toBe(item.start + item.cost);
+      loads[w] = item.end;
+    }
+  }
+  expect(p.loads).toEqual(loads);
+  expect(p.maxLoad).toBe(Math.max(0, ...loads));
+  expect(p.totalCost).toBe(loads.reduce((s, n) => s + n, 0));
+}
+
+const batchArb = fc
+  .record({
+    requests: fc.array(
+      fc.record({ qoLen: fc.oneof(fc.constant(0), fc.constant(1), fc.integer({ min: 1, max: 200 })), kvExtra: fc.integer({ min: 0, max: 3000 }) }),
+      { minLength: 1, maxLength: 8 },
+    ),
+    numQoHeads: fc.integer({ min: 1, max: 4 }),
+  })
+  .map(({ requests, numQoHeads }): PlanBatch => ({ qoLens: requests.map((r) => r.qoLen), kvLens: requests.map((r) => r.qoLen + r.kvExtra), numQoHeads }));
+
+const skewed: PlanBatch = { qoLens: new Array(64).fill(1), kvLens: [32768, ...new Array(63).fill(512)], numQoHeads: 32 };
+
+describe('itemCost: ceil(qoLen / qoTile) · kvLen + 2 · qoLen', () => {
+  it('is FlashInfer’s 2·qoTileLen + kvLen for one tile, and counts each key once per tile beyond', () => {
+    expect(itemCost(1, 512)).toBe(514);
+    expect(itemCost(64, 100)).toBe(228);
+    expect(itemCost(65, 100)).toBe(330);
+    expect(itemCost(3, 0)).toBe(6);
+    expect(itemCost(0, 1000)).toBe(0);
+    expect(itemCost(20, 10, 16)).toBe(60);
+  });
+});
+
+describe('plan: split KV, longest item first to the least-loaded workgroup', () => {
+  it('covers every (request, head, query row, key) exactly once, with consistent predicted times (random mixed batches)', () => {
+    fc.assert(
+      fc.property(batchArb, fc.integer({ min: 1, max: 300 }), fc.option(fc.integer({ min: 16, max: 4000 }), { nil: undefined }), (batch, workgroups, chunk) => {
+        for (const p of [plan(batch, { workgroups, chunk }), naivePlan(batch, { workgroups })]) {
+          expectCoversExactlyOnce(p, batch);
+          expectConsistentTimes(p);
+        }
+      }),
+      { numRuns: 80, seed: 12 },
+    );
+  });
+
+  it('stays within the list-scheduling bound: max load ≤ total / workgroups + the largest item', () => {
+    fc.assert(
+      fc.property(batchArb, fc.integer({ min: 1, max: 300 }), (batch, workgroups) => {
+        const p = plan(batch, { workgroups });
+        const largest = Math.max(0, ...p.items.map((item) => item.cost));
+        expect(p.maxLoad).toBeLessThanOrEqual(p.totalCost / workgroups + largest);
+      }),
+      { numRuns: 80, seed: 13 },
+    );
+  });
+
+  it('lists one merge per query tile whose keys were split, in key order', () => {
+    const p = plan({ qoLens: [1, 1], kvLens: [1000, 100], numQoHeads: 1 }, { workgroups: 4, chunk: 256 });
+    expect(p.chunkSize).toBe(256);
+    expect(p.merges).toEqual([{ request: 0, qoHead: 0, qoStart: 0, qoEnd: 1, items: [0, 1, 2, 3] }]);
+    expect(p.items.slice(0, 4).map((item) => [item.kvStart, item.kvEnd])).toEqual([[0, 256], [256, 512], [512, 768], [768, 1000]]);
+  });
+
+  it('on the skewed decode batch (one 32k request + 63 of 512, 32 heads, 132 workgroups) predicts ≥ 2× less time than naive', () => {
+    const balanced = plan(skewed, { workgroups: 132 });
+    const naive = naivePlan(skewed, { workgroups: 132 });
+    expect(naive.maxLoad).toBe(itemCost(1, 32768));
+    expect(balanced.maxLoad).toBeLessThanOrEqual(naive.maxLoad / 2);
+    expect(balanced.chunkSize).toBeGreaterThan(0);
+  });
+
+  it('on skewed batches of any width, balanced max load ≤ naive max load', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1024 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 2048, max: 40000 }), (workgroups, numQoHeads, longKv) => {
+        const batch = { ...skewed, kvLens: [longKv, ...skewed.kvLens.slice(1)], numQoHeads };
+        expect(plan(batch, { workgroups }).maxLoad).toBeLessThanOrEqual(naivePlan(batch, { workgroups }).maxLoad);
+      }),
+      { numRuns: 60, seed: 14 },
+    );
+  });
+
+  it('on a uniform decode batch is no slower than naive', () => {
+    const uniform = { qoLens: new Array(64).fill(1), kvLens: new Array(64).fill(2048), numQoHeads: 32 };
+    expect(plan(uniform, { workgroups: 132 }).maxLoad).toBeLessThanOrEqual(naivePlan(uniform, { workgroups: 132 }).maxLoad);
+  });
+
+  it('rejects bad batches and options, naming them', () => {
+    const ok = { qoLens: [1], kvLens: [10], numQoHeads: 1 };
+    expect(() => plan(ok, { workgroups: 0 })).toThrow(/^workgroups: must be a whole number ≥ 1, got 0/);
+    expect(() => plan(ok, { workgroups: 2, chunk: 2.5 })).toThrow(/^chunk: must be a whole number ≥ 1/);
+    expect(() => plan({ ...ok, kvLens: [10, 3] }, { workgroups: 2 })).toThrow(/^kvLens: has 2 requests but qoLens has 1/);
+    expect(() => naivePlan({ ...ok, qoLens: [-1] }, { workgroups: 2 })).toThrow(/^qoLens\[0\]: must be a whole number ≥ 0, got -1/);
+  });
+});
+
+describe('runPlanOnCpu: split-and-merge equals unsplit (the reference) within 1e-6', () => {
+  it('for random batches, chunks, causal masks, GQA and a sliding-window variant', () => {
+    const window = compileVariant(builtinVariant('sliding-window').source);
+    if (!window.ok) throw new Error('sliding-window failed to compile');
+    fc.assert(
+      fc.property(
+        fc.record({
+          requests: fc.array(fc.record({ qoLen: fc.integer({ min: 0, max: 9 }), extra: fc.integer({ min: 0, max: 40 }) }), { minLength: 1, maxLength: 4 }),
+          group: fc.constantFrom(1, 2),
+          chunk: fc.integer({ min: 1, max: 20 }),
+          qoTile: fc.integer({ min: 1, max: 8 }),
+          workgroups: fc.integer({ min: 1, max: 16 }),
+          mask: fc.constantFrom('none', 'causal', 'window'),
+          seed: fc.integer({ min: 1, max: 1e6 }),
+        }),
+        ({ requests, group, chunk, qoTile, workgroups, mask, seed }) => {
+          const qoLens = requests.map((r) => r.qoLen);
+          const kvLens = requests.map((r) => r.qoLen + r.extra);
+          let args = randomBatch({ qoLens, kvLens, numQoHeads: 2 * group, numKvHeads: 2, headDim: 64, causal: mask === 'causal', seed });
+          if (mask === 'window') args = { ...args, variant: window.variant, vars: { window: 5 } };
+          const p = plan({ qoLens, kvLens, numQoHeads: 2 * group }, { workgroups, chunk, qoTile });
+          const got = runPlanOnCpu(args, p);
+          const expected = referenceAttention(args);
+          for (const key of ['o', 'lse'] as const) {
+            const c = compareArrays(got[key], expected[key]);
+            expect(c.mismatchedSpecials).toEqual([]);
+            expect(c.maxAbsError).toBeLessThanOrEqual(1e-6);
+          }
+        },
+      ),
+      { numRuns: 40, seed: 15 },
+    );
+  });
+
+  it('rejects a plan that leaves a row out or does not belong to the batch', () => {
+    const args = randomBatch({ qoLens: [2], kvLens: [8], numQoHeads: 1, numKvHeads: 1, headDim: 64, seed: 1 });
+    const p = plan({ qoLens: [2], kvLens: [8], numQoHeads: 1 }, { workgroups: 2, chunk: 4, qoTile: 1 });
+    expect(() => runPlanOnCpu(args, { ...p, items: p.items.filter((item) => item.qoStart === 0) })).toThrow(/^plan\.items: no item covers query 1 of request 0, head 0/);
+    const other = plan({ qoLens: [2], kvLens: [9], numQoHeads: 1 }, { workgroups: 2, chunk: 9 });
+    expect(() => runPlanOnCpu(args, other)).toThrow(/^plan\.items: entry 0 \(request 0, head 0, queries 0\.\.2, keys 0\.\.9\) is outside this batch/);
+  });
+});
+
+/** Plans as JSON: one item or merge per line, so a diff shows which item moved. */
+function planJson(p: Plan): string {
+  const { items, merges, loads, ...rest } = p;
+  const lines = (xs: unknown[]) => xs.map((x) => `    ${JSON.stringify(x)}`).join(',\n');
+  return `{\n${Object.entries(rest).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(',\n')},\n  "loads": ${JSON.stringify(loads)},\n  "items": [\n${lines(items)}\n  ],\n  "merges": [\n${lines(merges)}\n  ]\n}\n`;
+}
+
+const GOLDEN_PLANS: Record<string, () => Plan> = {
+  // One long decode request among short ones: the long one is cut, the rest fill in around it.
+  'skewed-decode': () => plan({ qoLens: [1, 1, 1, 1, 1, 1, 1, 1], kvLens: [4096, 256, 256, 256, 256, 256, 256, 256], numQoHeads: 2 }, { workgroups: 8 }),
+  'skewed-decode-naive': () => naivePlan({ qoLens: [1, 1, 1, 1, 1, 1, 1, 1], kvLens: [4096, 256, 256, 256, 256, 256, 256, 256], numQoHeads: 2 }, { workgroups: 8 }),
+  // Prefill (100 queries, 100 keys), append (16 onto 600), two decodes, one with no keys yet.
+  'mixed-prefill-append-decode': () => plan({ qoLens: [100, 16, 1, 1], kvLens: [100, 616, 1000, 0], numQoHeads: 2 }, { workgroups: 6, chunk: 256 }),
+};
+
+describe('golden plans (tests/golden/plans/NAME.json; a mismatch writes NAME-changed.json to review)', () => {
+  it.each(Object.keys(GOLDEN_PLANS))('%s', (name) => {
+    const actual = planJson(GOLDEN_PLANS[name]());
+    const file = `${GOLDEN}/${name}.json`;
+    const expected = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    if (actual !== expected) writeFileSync(`${GOLDEN}/${name}-changed.json`, actual);
+    expect(actual, `${name} plans differently from ${file} (see ${name}-changed.json)`).toBe(expected);
+  });
+});
