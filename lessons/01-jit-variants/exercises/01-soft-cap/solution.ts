@@ -1,0 +1,10 @@
+// Soft-capping (Gemma 2, Grok-1): squash every score smoothly into (-cap, cap).
+export const vars = { cap: 30.0 };
+
+export function logitsTransform(logit: number, idx: Idx): number {
+  return vars.cap * Math.tanh(logit / vars.cap);
+}
+
+export function logitsMask(idx: Idx): boolean {
+  return idx.kv <= idx.qo + idx.kvLen - idx.qoLen;
+}

@@ -1,0 +1,8 @@
+// Sliding window + attention sinks (Mistral, StreamingLLM): the first `sink` keys and the last
+// `window` keys up to the query's position stay visible.
+export const vars = { window: 8 as i32, sink: 2 as i32 };
+
+export function logitsMask(idx: Idx): boolean {
+  // As written this is plain causal attention: add the window and the sinks.
+  return idx.kv <= idx.qo + idx.kvLen - idx.qoLen;
+}
