@@ -7,7 +7,7 @@
  */
 import { create, globals } from 'webgpu';
 import {
-  acquireDevice, BUILTIN_VARIANTS, checkAttentionArgs, compareArrays, planDecode, referenceAttention, builtinVariant, compileVariant, createEngine, measureReadBandwidth, median, pageBatch, randomBatch,
+  acquireDevice, BUILTIN_VARIANTS, shareGptLike, checkAttentionArgs, compareArrays, planDecode, referenceAttention, builtinVariant, compileVariant, createEngine, measureReadBandwidth, median, pageBatch, randomBatch,
   type AttentionArgs, type CompiledVariant, type Engine,
 } from '#kernels/index.ts';
 
@@ -114,6 +114,32 @@ if (!only || only.includes('decode')) {
   report('paged-decode, portable lane sums (no subgroups)', { ms: +portableMs.toFixed(4), ofStreamRead: +(bytes / (portableMs / 1e3) / bandwidth).toFixed(3) });
   const ms = await gpuMs(engine, ragged);
   report('ragged-decode (decode kernel)', { ms: +ms.toFixed(4), TBps: +(bytes / ms / 1e9).toFixed(3), ofStreamRead: +(bytes / (ms / 1e3) / bandwidth).toFixed(3) });
+}
+
+if (!only || only.includes('plans')) {
+  // Split-KV plans on skewed and mixed decode batches (issue 5): the default plan cuts every
+  // request's keys into chunks sized so about 1024 workgroups run; the naive plan gives each
+  // request (and head group) one workgroup over all its keys.
+  const batches: [string, number[]][] = [
+    ['skewed: one 32768 + 63 of 512', [32768, ...Array(63).fill(512)]],
+    ['ShareGPT-like (prompt + output lengths, 64 requests)', shareGptLike(64, 7, 8192).map((r) => r.promptLen + r.outputLen)],
+    ['uniform: 64 of 4096', Array(64).fill(4096)],
+  ];
+  for (const [name, kvLens] of batches) {
+    const args = randomBatch({ qoLens: kvLens.map(() => 1), kvLens, numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 5 });
+    const shape = checkAttentionArgs(args);
+    const naive = planDecode(shape, 1, Number.MAX_SAFE_INTEGER);
+    const balanced = planDecode(shape);
+    const naiveMs = await gpuMs(engine, { ...args, plan: naive });
+    const balancedMs = await gpuMs(engine, { ...args, plan: balanced });
+    report(`decode plans, ${name}`, {
+      naiveMs: +naiveMs.toFixed(4),
+      balancedMs: +balancedMs.toFixed(4),
+      balancedItems: balanced.items.length / 4,
+      chunk: balanced.chunkSize,
+      speedup: +(naiveMs / balancedMs).toFixed(2),
+    });
+  }
 }
 
 if (only?.includes('decode-sweep')) {
