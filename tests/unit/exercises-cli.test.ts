@@ -1,0 +1,81 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { USAGE } from '../../bin/cli.ts';
+
+const EXERCISES = 'lessons/01-jit-variants/exercises';
+
+/** Runs the CLI as a learner or a teacher would, on the CPU backend (the GPU path is the same check on dawn.node). */
+function attnLab(...args: string[]) {
+  const result = spawnSync(process.execPath, ['bin/attn-lab.mjs', ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('attn-lab, end to end', () => {
+  test('list names every exercise', () => {
+    const { code, stdout } = attnLab('list', '--json');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual([
+      { id: '01-jit-variants/01-soft-cap', title: 'Soft-cap the logits' },
+      { id: '01-jit-variants/02-flash-sigmoid', title: 'FlashSigmoid' },
+      { id: '01-jit-variants/03-sliding-window-sink', title: 'Sliding window with attention sinks' },
+    ]);
+  });
+
+  test('grade: the start file fails with exit code 1, the solution passes with 0', () => {
+    const start = attnLab('grade', 'flash-sigmoid', `${EXERCISES}/02-flash-sigmoid/start.ts`, '--backend', 'cpu');
+    expect(start.code).toBe(1);
+    expect(start.stdout).toContain('FAIL  length 1, scale 2: Max |error|');
+    expect(start.stdout).toMatch(/^FAIL {2}lessons\/.*\/start\.ts \(0\/5 cases\)$/m);
+    const solution = attnLab('grade', '02-flash-sigmoid', `${EXERCISES}/02-flash-sigmoid/solution.ts`, '--backend', 'cpu');
+    expect(solution.code).toBe(0);
+    expect(solution.stdout).toContain('on CPU reference');
+    expect(solution.stdout).toMatch(/^PASS {2}lessons\/.*\/solution\.ts \(5\/5 cases\)$/m);
+  });
+
+  test('grade: a submission that does not compile is a failure at its line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attn-lab-'));
+    const file = join(dir, 'typo.ts');
+    writeFileSync(file, 'export const vars = { cap: 1.0 };\nexport function logitsTransform(logit: number, idx: Idx): number {\n  return vars.cap * Math.tanh(logit / vars.capp);\n}\n');
+    const { code, stdout } = attnLab('grade', 'soft-cap', file, '--backend', 'cpu');
+    expect(code).toBe(1);
+    expect(stdout).toMatch(new RegExp(`${file.replaceAll('/', '\\/')}:3:\\d+: .*capp`));
+    expect(stdout).toContain('(does not compile)');
+  });
+
+  test('grade --all: a gradebook of a class folder, one entry per student, exit 1 when one fails', () => {
+    const folder = join(mkdtempSync(join(tmpdir(), 'attn-lab-')), 'sliding-window-sink');
+    mkdirSync(folder);
+    copyFileSync(`${EXERCISES}/03-sliding-window-sink/solution.ts`, join(folder, 'ada.ts'));
+    copyFileSync(`${EXERCISES}/03-sliding-window-sink/start.ts`, join(folder, 'bob.ts'));
+    const { code, stdout } = attnLab('grade', '--all', folder, '--json', '--backend', 'cpu');
+    expect(code).toBe(1);
+    const gradebook = JSON.parse(stdout);
+    expect(gradebook).toMatchObject({ exercise: '01-jit-variants/03-sliding-window-sink', backend: 'cpu', passed: false });
+    expect(gradebook.tolerance).toContain('1e-5');
+    const [ada, bob] = gradebook.submissions;
+    expect(ada).toMatchObject({ student: 'ada', passed: true, casesPassed: 5, casesTotal: 5 });
+    expect(bob).toMatchObject({ student: 'bob', passed: false, casesTotal: 5 });
+    // Plain causal attention still matches where the window reaches every key: one key, rows that see none.
+    expect(bob.casesPassed).toBe(2);
+    const prefill = bob.report.cases.find((c: { name: string }) => c.name === 'prefill, window 4, sink 2');
+    expect(prefill).toMatchObject({ passed: false, worst: { array: 'o', request: 0 }, diff: { rows: 24, cols: 2 } });
+    expect(prefill.maxAbsError).toBeGreaterThan(prefill.bound);
+
+    const passing = join(mkdtempSync(join(tmpdir(), 'attn-lab-')), 'class');
+    mkdirSync(passing);
+    copyFileSync(`${EXERCISES}/03-sliding-window-sink/solution.ts`, join(passing, 'ada.ts'));
+    const text = attnLab('grade', '--all', passing, 'sliding-window-sink', '--backend', 'cpu');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('1/1 submissions pass');
+  });
+
+  test('a usage error exits 2 and prints the usage', () => {
+    const { code, stderr } = attnLab('grade', 'no-such-exercise', 'x.ts');
+    expect(code).toBe(2);
+    expect(stderr).toContain("attn-lab: no exercise 'no-such-exercise'");
+    expect(stderr).toContain(USAGE);
+  });
+});
