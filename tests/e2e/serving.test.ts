@@ -17,7 +17,18 @@ test('the serving page compares schedulers and draws their batch timelines', asy
   const tbtP99 = async (name: string) => ms(await rows.filter({ hasText: name }).locator('td').nth(3).innerText());
   // On uniform 512–2048 requests, chunked prefill keeps the worst gaps between tokens shorter.
   expect(await tbtP99('Sarathi-Serve')).toBeLessThan(await tbtP99('Prefill-first'));
-  await expect(page.getByRole('img', { name: /^Sarathi-Serve \(chunked prefill\): \d+ iterations/ })).toBeVisible();
+  const sarathi = page.getByRole('img', { name: /^Sarathi-Serve \(chunked prefill\): \d+ iterations/ });
+  await expect(sarathi).toBeVisible();
+  // The timelines step and play: Restart draws one iteration, Next one more, Play runs on.
+  const drawn = async () => Number((await sarathi.getAttribute('aria-label'))!.match(/(\d+) iterations/)![1]);
+  const playback = page.getByRole('group', { name: 'Timeline playback' });
+  await playback.getByRole('button', { name: 'Restart timelines' }).click();
+  await expect.poll(drawn).toBe(1);
+  await playback.getByRole('button', { name: 'Next iteration' }).click();
+  await expect.poll(drawn).toBe(2);
+  await playback.getByRole('button', { name: 'Play timelines' }).click();
+  await expect.poll(drawn).toBeGreaterThan(10);
+  await playback.getByRole('button', { name: 'Pause timelines' }).click();
   // Observable Plot draws one line per scheduler.
   await expect(page.getByRole('img', { name: 'Time between tokens, cumulative' }).locator('g[aria-label="line"] path')).toHaveCount(3);
   await page.getByLabel('Workload').selectOption('sharegpt');
