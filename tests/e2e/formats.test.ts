@@ -102,3 +102,16 @@ test('the playground links to the formats views', async ({ page }) => {
   await expect(page).toHaveURL(/\/formats#plans$/);
   await expect(page.getByRole('heading', { name: 'Load-balanced plans', exact: true })).toBeInViewport();
 });
+
+test('the composable-formats view stores the shared prefix once, in large blocks, beside small suffix blocks', async ({ page }) => {
+  await page.goto('/formats#composable');
+  const view = page.getByRole('region', { name: 'Composable formats for a shared prefix' });
+  const picture = view.getByRole('img', { name: /^Composable formats: a shared prefix of 64 keys in 32 × 32 blocks and 4 suffixes in 4 × 4 blocks/ });
+  // 32 queries × 64 prefix keys in 32 × 32 blocks: 2 blocks, all full.
+  await expect(picture.locator('rect title', { hasText: 'shared prefix matrix' })).toHaveCount(2);
+  // Suffixes of 16, 32, 8, 24 keys, 8 queries each, causal in 4 × 4 blocks: a block row's last two blocks
+  // straddle or pass the diagonal, so the nonzero blocks are kvLen/4 − 1 per block row (the first row) and kvLen/4 (the second).
+  const suffixBlocks = [16, 32, 8, 24].reduce((sum, kvLen) => sum + (kvLen / 4 - 1) + kvLen / 4, 0);
+  await expect(picture.locator('rect title', { hasText: "suffix matrix" })).toHaveCount(suffixBlocks);
+  await expect(view.getByTestId('composable-stats')).toContainText('read once for all 32 queries instead of once per request (256 key reads)');
+});
