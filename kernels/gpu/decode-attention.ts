@@ -12,11 +12,10 @@ import { outputBuffer, storageBuffer } from './buffers.ts';
 import { runSteps, uniformBuffer, type ComputeStep, type RepeatOptions } from './dispatch.ts';
 import { checkDeviceLimits } from './limits.ts';
 import { bindGroupLayout, type PipelineCache } from './pipelines.ts';
-import { packBatchInfo, packHookInputs, plainAttention } from './ragged-attention.ts';
+import { attentionParams, NEG_INF_BITS, packBatchInfo, packHookInputs, plainAttention } from './ragged-attention.ts';
 
 /** Granularity of chunk boundaries (a multiple of every workgroup's key slots). */
 export const DECODE_KEYS = 32;
-const NEG_INF_BITS = 0xff800000;
 const DIRECT = 0xffffffff;
 
 /** Query heads per decode workgroup: they share one KV head, so it must divide the group. */
@@ -163,10 +162,7 @@ export class DecodeAttentionKernel {
     const lseLength = shape.totalQo * shape.numQoHeads;
     const partialLseOffset = plan.partialRows * shape.numQoHeads * shape.headDim;
     const { batchInfo, offsets } = packBatchInfo([shape.qoIndptr, shape.kvStarts, shape.kvLens, plan.items, shape.paged?.kvIndices ?? new Uint32Array(0)]);
-    const params = new ArrayBuffer(48);
-    new Uint32Array(params, 0, 4).set([shape.numQoHeads, shape.numKvHeads, shape.group, shape.causal ? 1 : 0]);
-    new Float32Array(params, 16, 1)[0] = args.smScale ?? variant.smScale ?? shape.smScale;
-    new Uint32Array(params, 20, 7).set([NEG_INF_BITS, offsets[1], offsets[2], offsets[3], offsets[4], offsets[0], partialLseOffset]);
+    const params = attentionParams(shape, args.smScale ?? variant.smScale ?? shape.smScale, [offsets[1], offsets[2], offsets[3], offsets[4], offsets[0], partialLseOffset]);
     const { k, v } = kvData(args.kv);
     const o = outputBuffer(device, 'o', oLength * 4);
     const lse = outputBuffer(device, 'lse', lseLength * 4);

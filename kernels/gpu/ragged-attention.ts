@@ -17,7 +17,20 @@ export const RAGGED_TILES: Record<HeadDim, { TILE_Q: number; TILE_K: number; THR
   128: { TILE_Q: 8, TILE_K: 16, THREADS_PER_ROW: 16 },
 };
 
-const NEG_INF_BITS = 0xff800000;
+/** The bits of -inf, which WGSL cannot write as a constant. */
+export const NEG_INF_BITS = 0xff800000;
+
+/**
+ * A kernel's 48-byte parameter block: the header every attention kernel's `Params` starts with
+ * (query heads, KV heads, group, causal, sm_scale, the bits of -inf), then `words` of its own.
+ */
+export function attentionParams(shape: BatchShape, smScale: number, words: number[]): ArrayBuffer {
+  const params = new ArrayBuffer(48);
+  new Uint32Array(params, 0, 4).set([shape.numQoHeads, shape.numKvHeads, shape.group, shape.causal ? 1 : 0]);
+  new Float32Array(params, 16, 1)[0] = smScale;
+  new Uint32Array(params, 20, 1 + words.length).set([NEG_INF_BITS, ...words]);
+  return params;
+}
 
 let plainVariant: CompiledVariant | undefined;
 
@@ -98,10 +111,7 @@ export class RaggedAttentionKernel {
     if (tileCount === 0) return { o: new Float32Array(oLength), lse: new Float32Array(lseLength) };
 
     const { batchInfo, offsets } = packBatchInfo([shape.qoIndptr, shape.kvStarts, shape.kvLens, tiles, shape.paged?.kvIndices ?? new Uint32Array(0)]);
-    const params = new ArrayBuffer(48);
-    new Uint32Array(params, 0, 4).set([shape.numQoHeads, shape.numKvHeads, shape.group, shape.causal ? 1 : 0]);
-    new Float32Array(params, 16, 1)[0] = args.smScale ?? variant.smScale ?? shape.smScale;
-    new Uint32Array(params, 20, 5).set([NEG_INF_BITS, offsets[1], offsets[2], offsets[3], offsets[4]]);
+    const params = attentionParams(shape, args.smScale ?? variant.smScale ?? shape.smScale, [offsets[1], offsets[2], offsets[3], offsets[4]]);
     const { k, v } = kvData(args.kv);
     const buffers = [
       uniformBuffer(device, 'attention params', params),
