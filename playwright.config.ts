@@ -1,7 +1,8 @@
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM } from './tests/gpu-env.mjs';
 
-const port = 4174;
+// E2E_PORT lets two e2e runs (e.g. in two copies of the checkout) share a machine.
+const port = Number(process.env.E2E_PORT ?? 4174);
 
 /** Chromium flags for WebGPU on SwiftShader (a CPU Vulkan driver), on a machine with no network. */
 export const WEBGPU_FLAGS = [
