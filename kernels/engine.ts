@@ -6,6 +6,7 @@ import { plainAttention, RaggedAttentionKernel } from './gpu/ragged-attention.ts
 import { PipelineCache, type PipelineStats } from './gpu/pipelines.ts';
 import type { RepeatOptions } from './gpu/dispatch.ts';
 import { referenceAttention } from './reference/attention.ts';
+import { bsrAttention } from './formats/bsr.ts';
 import type { AttentionArgs, AttentionResult } from './types.ts';
 
 export type Backend = 'webgpu' | 'cpu';
@@ -87,10 +88,12 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   async function execute(args: AttentionArgs, repeat?: RepeatOptions): Promise<AttentionResult> {
     const shape = checkAttentionArgs(args);
     if (lostReason !== undefined) throw new GpuError(`the GPU device was lost (${lostReason}); create a new engine`);
-    const decodable = canDecode(shape, args.variant ?? plainAttention());
+    const decodable = !args.bsr && canDecode(shape, args.variant ?? plainAttention());
     const kernel = args.kernel ?? (decodable ? 'decode' : 'prefill');
     if (kernel === 'decode' && !decodable) {
-      throw new AttentionInputError('kernel', "'decode' needs at most one query per request and no key, value or output transform");
+      throw new AttentionInputError('kernel', args.bsr
+        ? "'decode' does not run block-sparse layouts; leave kernel unset or use 'prefill'"
+        : "'decode' needs at most one query per request and no key, value or output transform");
     }
     return kernel === 'decode' ? decode.run(shape, args, args.plan, repeat) : ragged.run(shape, args, repeat);
   }
@@ -104,7 +107,7 @@ function cpuEngine(): Engine {
     lostReason: undefined,
     async run(args) {
       const started = performance.now();
-      const result = referenceAttention(args);
+      const result = args.bsr ? bsrAttention(args, args.bsr) : referenceAttention(args);
       return { ...result, timing: { ms: performance.now() - started, source: 'cpu' } };
     },
     async benchmark() {

@@ -1,5 +1,6 @@
 /** Shapes and values shared by every backend. Layouts follow FlashInfer (see formats/README.md). */
 
+import type { BsrLayout } from './formats/bsr.ts';
 import type { DecodePlan } from './gpu/decode-attention.ts';
 import type { CompiledVariant, RangeReport } from './variant/compile.ts';
 
@@ -63,6 +64,12 @@ export interface AttentionArgs {
   tensors?: Record<string, TensorData>;
   /** WebGPU only: force a kernel; by default decode batches (≤ 1 query per request) use split-KV decode. */
   kernel?: 'prefill' | 'decode';
+  /**
+   * Block-sparse attention (formats/bsr.ts): only the stored blocks' scores count, the causal flag
+   * and `logitsMask` apply only inside partial blocks. On WebGPU the register-tiled prefill kernel
+   * skips every KV tile no stored block touches.
+   */
+  bsr?: BsrLayout;
   /** WebGPU decode only: how keys are split into chunks (`planDecode`); by default sized to fill a large GPU. */
   plan?: DecodePlan;
 }
@@ -77,8 +84,8 @@ export interface AttentionResult {
   timing?: Timing;
   /** `Engine.benchmark` only: the GPU milliseconds of each timed run (`timing.ms` is their median). */
   runTimes?: number[];
-  /** Which GPU kernel ran: the register-tiled prefill kernel, the simple tiled one (vector hooks, small devices), or split-KV decode with its merge. */
-  kernel?: 'prefill-tiled' | 'prefill' | 'decode';
+  /** Which GPU kernel ran: the register-tiled prefill kernel (walking block lists for `bsr`), the simple tiled one (vector hooks, small devices), or split-KV decode with its merge. */
+  kernel?: 'prefill-tiled' | 'prefill-bsr' | 'prefill' | 'decode';
   /** CPU runs only: hook reads outside a tensor or vector (the GPU clamps the same reads). */
   rangeReports?: RangeReport[];
 }

@@ -2,7 +2,9 @@ import raggedTemplate from '../wgsl/attention_ragged.wgsl?raw';
 import tiledTemplate from '../wgsl/attention_prefill_tiled.wgsl?raw';
 import { checkDeviceLimits } from './limits.ts';
 import { bindGroupLayout, type PipelineCache } from './pipelines.ts';
+import { AttentionInputError } from '../errors.ts';
 import { kvData, queryTiles, type BatchShape } from '../formats/batch.ts';
+import { bsrTileLists, TILE_MIXED, type TileLists } from '../formats/bsr-tiles.ts';
 import type { AttentionArgs, AttentionResult, HeadDim } from '../types.ts';
 import { compileVariant, type CompiledVariant } from '../variant/compile.ts';
 import { hookParamFields } from '../variant/emit-wgsl.ts';
@@ -21,11 +23,11 @@ export const RAGGED_TILES: Record<HeadDim, { TILE_Q: number; TILE_K: number; THR
 export const NEG_INF_BITS = 0xff800000;
 
 /**
- * A kernel's 48-byte parameter block: the header every attention kernel's `Params` starts with
+ * A kernel's parameter block (a multiple of 16 bytes): the header every attention kernel's `Params` starts with
  * (query heads, KV heads, group, causal, sm_scale, the bits of -inf), then `words` of its own.
  */
 export function attentionParams(shape: BatchShape, smScale: number, words: number[]): ArrayBuffer {
-  const params = new ArrayBuffer(48);
+  const params = new ArrayBuffer(Math.ceil((6 + words.length) / 4) * 16);
   new Uint32Array(params, 0, 4).set([shape.numQoHeads, shape.numKvHeads, shape.group, shape.causal ? 1 : 0]);
   new Float32Array(params, 16, 1)[0] = smScale;
   new Uint32Array(params, 20, 1 + words.length).set([NEG_INF_BITS, ...words]);
@@ -62,8 +64,9 @@ export function canUseTiled(device: GPUDevice, headDim: HeadDim, variant: Compil
   return tiledWorkgroupBytes() <= device.limits.maxComputeWorkgroupStorageSize;
 }
 
-export function tiledKernelSource(headDim: HeadDim, variant: CompiledVariant = plainAttention(), pageSize = 0): string {
-  return kernelSource(tiledTemplate, `attention_prefill_tiled d${headDim}`, variant, { constants: { HEAD_DIM: headDim, PAGE_SIZE: pageSize } });
+/** `listed`: KV tiles from per-item lists (block-sparse and composed formats) instead of all up to the causal bound. */
+export function tiledKernelSource(headDim: HeadDim, variant: CompiledVariant = plainAttention(), pageSize = 0, listed = false): string {
+  return kernelSource(tiledTemplate, `attention_prefill_tiled d${headDim}`, variant, { constants: { HEAD_DIM: headDim, PAGE_SIZE: pageSize, LISTED: listed ? 1 : 0 } });
 }
 
 /** The prefill/append kernel for a head dim, a variant and a KV layout (pageSize 0: ragged). */
@@ -86,32 +89,43 @@ export class RaggedAttentionKernel {
     this.layout = bindGroupLayout(device, 'attention_ragged bindings', {
       uniform: [0, 7],
       'read-only-storage': [1, 2, 3, 4, 8],
-      storage: [5, 6],
+      storage: [5, 6, 9],
     });
   }
 
-  private pipeline(headDim: HeadDim, variant: CompiledVariant, pageSize: number, tiled: boolean): Promise<GPUComputePipeline> {
-    const label = `attention_prefill${tiled ? '_tiled' : ''} d${headDim} page ${pageSize} variant ${variant.hash}`;
-    const source = () => (tiled ? tiledKernelSource(headDim, variant, pageSize) : raggedKernelSource(headDim, variant, pageSize));
+  private pipeline(headDim: HeadDim, variant: CompiledVariant, pageSize: number, tiled: boolean, listed = false): Promise<GPUComputePipeline> {
+    const label = `attention_prefill${tiled ? '_tiled' : ''}${listed ? ' listed' : ''} d${headDim} page ${pageSize} variant ${variant.hash}`;
+    const source = () => (tiled ? tiledKernelSource(headDim, variant, pageSize, listed) : raggedKernelSource(headDim, variant, pageSize));
     return this.pipelines.get(label, label, source, this.layout);
   }
 
+  /**
+   * Runs the batch; with `args.bsr` the register-tiled kernel walks only the KV tiles the layout's
+   * stored blocks touch (formats/bsr-tiles.ts), testing elements only where its blocks need it.
+   */
   async run(shape: BatchShape, args: AttentionArgs, repeat?: RepeatOptions): Promise<AttentionResult> {
     const { device } = this;
     const variant = args.variant ?? plainAttention();
     const inputs = resolveVariantInputs(variant, args.vars, args.tensors);
     const { hookParams, tensorWords } = packHookInputs(variant, inputs);
     const tiled = this.useTiled && canUseTiled(device, shape.headDim, variant);
-    const tiles = queryTiles(shape, tiled ? TILED_ROWS : RAGGED_TILES[shape.headDim].TILE_Q);
-    const tileCount = tiles.length / 2;
+    const lists = args.bsr ? bsrTileLists(shape, [args.bsr], { tileQ: TILED_ROWS, tileK: TILED_ROWS }) : undefined;
+    if (lists && !tiled) {
+      throw new AttentionInputError('bsr', 'block-sparse runs need the register-tiled kernel, which runs no query, key, value or output transform; drop the transform or the layout');
+    }
+    const tiles = lists ? lists.items : queryTiles(shape, tiled ? TILED_ROWS : RAGGED_TILES[shape.headDim].TILE_Q);
+    const tileCount = tiles.length / (lists ? 4 : 2);
     checkDeviceLimits(this.device, shape, tileCount, tensorWords.byteLength);
     const oLength = shape.totalQo * shape.numQoHeads * shape.headDim;
     const lseLength = shape.totalQo * shape.numQoHeads;
-    const pipeline = await this.pipeline(shape.headDim, variant, shape.paged?.pageSize ?? 0, tiled);
+    const pipeline = await this.pipeline(shape.headDim, variant, shape.paged?.pageSize ?? 0, tiled, lists !== undefined);
     if (tileCount === 0) return { o: new Float32Array(oLength), lse: new Float32Array(lseLength) };
 
-    const { batchInfo, offsets } = packBatchInfo([shape.qoIndptr, shape.kvStarts, shape.kvLens, tiles, shape.paged?.kvIndices ?? new Uint32Array(0)]);
-    const params = attentionParams(shape, args.smScale ?? variant.smScale ?? shape.smScale, [offsets[1], offsets[2], offsets[3], offsets[4]]);
+    const tables = [shape.qoIndptr, shape.kvStarts, shape.kvLens, tiles, shape.paged?.kvIndices ?? new Uint32Array(0)];
+    if (lists) tables.push(...rebasedLists(lists, tables.reduce((sum, table) => sum + table.length, 0)));
+    const { batchInfo, offsets } = packBatchInfo(tables);
+    const listWords = lists ? [offsets[5], lists.listHeads, 0] : [0, 1, 0];
+    const params = attentionParams(shape, args.smScale ?? variant.smScale ?? shape.smScale, [offsets[1], offsets[2], offsets[3], offsets[4], ...listWords]);
     const { k, v } = kvData(args.kv);
     const buffers = [
       uniformBuffer(device, 'attention params', params),
@@ -123,6 +137,7 @@ export class RaggedAttentionKernel {
       outputBuffer(device, 'lse', lseLength * 4),
       uniformBuffer(device, 'hook params', hookParams),
       storageBuffer(device, 'tensor words', tensorWords),
+      outputBuffer(device, 'partial states (unused)', 16),
     ];
     const bindGroup = device.createBindGroup({
       label: 'attention_ragged bindings',
@@ -132,8 +147,24 @@ export class RaggedAttentionKernel {
     const step = { label: 'attention_ragged', pipeline, bindGroup, groups: [tileCount, shape.numQoHeads] as [number, number] };
     const outputs = [{ buffer: buffers[5], length: oLength }, { buffer: buffers[6], length: lseLength }];
     const { arrays, timing, runTimes } = await runSteps(device, 'attention_ragged', [step], outputs, buffers, this.hasTimestamps, repeat);
-    return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: tiled ? 'prefill-tiled' : 'prefill' };
+    return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: lists ? 'prefill-bsr' : tiled ? 'prefill-tiled' : 'prefill' };
   }
+}
+
+/**
+ * The lists and entries (then bitmaps) of tile lists as batch_info tables starting at word `base`:
+ * list offsets and MIXED bitmap offsets become absolute word offsets into batch_info.
+ */
+export function rebasedLists(lists: TileLists, base: number): Uint32Array[] {
+  const entriesAt = base + lists.lists.length;
+  const bitmapsAt = entriesAt + lists.entries.length;
+  const bitmapWords = (2 * lists.tileQ * lists.tileK) / 32;
+  const listTable = lists.lists.map((word, i) => (i % 2 === 0 ? word + entriesAt : word));
+  const entries = lists.entries.map((word, i) => {
+    if (i % 2 === 0 || (word & 3) !== TILE_MIXED) return word;
+    return (TILE_MIXED | ((bitmapsAt + (word >>> 2) * bitmapWords) << 2)) >>> 0;
+  });
+  return [listTable, entries, lists.bitmaps];
 }
 
 /** Concatenates u32 tables into one buffer; returns where each starts. */

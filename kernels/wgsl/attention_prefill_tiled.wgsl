@@ -13,13 +13,25 @@
 // O += P·V runs over CHUNK keys of V at a time: four vec4 loads for 64 multiply-adds, as in a
 // register-tiled SGEMM. Each of a tile's 12 stages (8 of q·k, 4 of P·V) reads its global data
 // into registers during the previous stage's arithmetic, so the reads' latency is hidden behind
-// it rather than waited for at the barrier. Bindings are those of attention_ragged.wgsl, parameters those of
-// prefill_params.wgsl. Workgroup memory: 28.3 KiB, above WebGPU's default 16 KiB, so the host
+// it rather than waited for at the barrier. Bindings are those of attention_ragged.wgsl plus
+// `partial`, parameters those of prefill_params.wgsl.
+//
+// LISTED (specialized) makes the KV tiles a list rather than 0 … kv_end: each workgroup's item
+// (request, first query row, output base, output stride) comes with a list per head slot of
+// (first key, kind) entries, and tiles not listed are never read — how block-sparse (BSR) and
+// composed formats skip empty blocks. A tile's kind says how much masking it needs: FULL
+// tiles keep every score (no causal test, no logitsMask), MASKED tiles test each element, and
+// MIXED tiles (blocks smaller than the tile) carry two bitmaps, which elements lie in a stored
+// block and which of those need the element test. An item with a non-zero output stride writes
+// its rows' partial states (output and lse) to `partial` at row base + stride × query row, for
+// the merge kernel (attention_merge.wgsl) to contract. Workgroup memory: 28.3 KiB, above WebGPU's default 16 KiB, so the host
 // requests the adapter's limit and checks it (gpu/ragged-attention.ts).
 
 const HEAD_DIM: u32 = 128u;  // specialized
 // Tokens per page of a paged KV cache; 0 for ragged KV.
 const PAGE_SIZE: u32 = 0u;   // specialized
+// 1: KV tiles come from per-item lists in `batch_info` (see above); 0: every tile up to kv_end.
+const LISTED: u32 = 0u;      // specialized
 
 const TILE_Q: u32 = 64u;
 const TILE_K: u32 = 64u;
@@ -41,6 +53,12 @@ const STAGE_ROWS: u32 = 4u;
 const V_PER_THREAD: u32 = CHUNK * VECS / WORKGROUP_SIZE;
 // Stages per KV tile: CHUNKS_D of q·k, then CHUNKS_K of P·V.
 const STAGES: u32 = CHUNKS_D + CHUNKS_K;
+// Kinds of a listed tile (the low 2 bits of its entry's second word; MIXED's upper bits are the
+// word offset of its two TILE_Q × TILE_K bitmaps in batch_info).
+const TILE_FULL: u32 = 0u;
+const TILE_MASKED: u32 = 1u;
+const TILE_MIXED: u32 = 2u;
+const BITMAP_WORDS: u32 = TILE_Q * TILE_K / 32u;
 const MASKED: f32 = -3.0e38;
 const MASK_LIMIT: f32 = -1.0e38;
 
@@ -53,6 +71,8 @@ const MASK_LIMIT: f32 = -1.0e38;
 @group(0) @binding(4) var<storage, read> batch_info: array<u32>;
 @group(0) @binding(5) var<storage, read_write> o: array<vec4f>;
 @group(0) @binding(6) var<storage, read_write> lse: array<f32>;
+// Partial states of listed items with an output stride: outputs [row][head][dim], then lse.
+@group(0) @binding(9) var<storage, read_write> partial: array<f32>;
 
 // q chunk [dim][row / 4] and k chunk [dim][key / 4] while scoring; a V chunk [key][vec] after.
 var<workgroup> staged: array<vec4f, 2u * Q_CHUNK_VECS>;
@@ -134,11 +154,43 @@ fn store_stage(tid: u32, stage: u32, rows: array<vec4f, STAGE_ROWS>) {
   }
 }
 
+// The first key of a workgroup's e-th KV tile, and how it is masked.
+fn tile_kv0(list: u32, e: u32) -> u32 {
+  if (LISTED != 0u) {
+    return batch_info[list + 2u * e];
+  }
+  return e * TILE_K;
+}
+
+fn tile_kind(list: u32, e: u32) -> u32 {
+  if (LISTED != 0u) {
+    return batch_info[list + 2u * e + 1u];
+  }
+  return TILE_MASKED;
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let request = batch_info[params.tiles_offset + 2u * wg.x];
-  let qo_start = batch_info[params.tiles_offset + 2u * wg.x + 1u];
   let qo_head = wg.y;
+  var request: u32;
+  var qo_start: u32;
+  var out_base = 0u;
+  var out_stride = 0u;
+  var list = 0u;
+  var listed = 0u;
+  if (LISTED != 0u) {
+    let item = params.tiles_offset + 4u * wg.x;
+    request = batch_info[item];
+    qo_start = batch_info[item + 1u];
+    out_base = batch_info[item + 2u];
+    out_stride = batch_info[item + 3u];
+    let slot = params.lists_offset + 2u * (wg.x * params.list_heads + select(0u, qo_head, params.list_heads > 1u));
+    list = batch_info[slot];
+    listed = batch_info[slot + 1u];
+  } else {
+    request = batch_info[params.tiles_offset + 2u * wg.x];
+    qo_start = batch_info[params.tiles_offset + 2u * wg.x + 1u];
+  }
   let kv_head = qo_head / params.group;
   let qo_base = batch_info[request];
   let qo_len = batch_info[request + 1u] - qo_base;
@@ -152,6 +204,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
   var kv_end = kv_len;
   if (params.causal != 0u) {
     kv_end = u32(clamp(i32(qo_start + qo_rows) + i32(kv_len) - i32(qo_len), 0, i32(kv_len)));
+  }
+  var tiles = (kv_end + TILE_K - 1u) / TILE_K;
+  if (LISTED != 0u) {
+    tiles = listed;
   }
 
   var m: array<f32, ROWS>;
@@ -168,10 +224,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
 
   let t = Tile(q_row0, qo_rows, kv_base, kv_head, kv_len);
   var next = array<vec4f, STAGE_ROWS>();
-  if (kv_end > 0u) {
-    next = load_stage(tid, 0u, 0u, t);
+  if (tiles > 0u) {
+    next = load_stage(tid, 0u, tile_kv0(list, 0u), t);
   }
-  for (var kv0 = 0u; kv0 < kv_end; kv0 += TILE_K) {
+  for (var e = 0u; e < tiles; e++) {
+    let kv0 = tile_kv0(list, e);
+    let kind = tile_kind(list, e);
     // s[r] holds row 8ty+r's scores against keys 4tx … 4tx+3.
     var s: array<vec4f, ROWS>;
     for (var r = 0u; r < ROWS; r++) {
@@ -183,8 +241,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
       workgroupBarrier();
       if (stage + 1u < STAGES) {
         next = load_stage(tid, stage + 1u, kv0, t);
-      } else if (kv0 + TILE_K < kv_end) {
-        next = load_stage(tid, 0u, kv0 + TILE_K, t);
+      } else if (e + 1u < tiles) {
+        next = load_stage(tid, 0u, tile_kv0(list, e + 1u), t);
       }
       if (stage < CHUNKS_D) {
         for (var d = 0u; d < CHUNK; d++) {
@@ -227,12 +285,19 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
             let kv = kv0 + 4u * tx + c;
             var score = MASKED;
             var visible = qo < qo_len && kv < kv_len;
-            if (params.causal != 0u) {
+            var test = (kind & 3u) != TILE_FULL;
+            if ((kind & 3u) == TILE_MIXED) {
+              let bit = (8u * ty + r) * TILE_K + 4u * tx + c;
+              let word = (kind >> 2u) + bit / 32u;
+              visible = visible && ((batch_info[word] >> (bit % 32u)) & 1u) != 0u;
+              test = ((batch_info[word + BITMAP_WORDS] >> (bit % 32u)) & 1u) != 0u;
+            }
+            if (test && params.causal != 0u) {
               visible = visible && i32(kv) <= i32(qo) + i32(kv_len) - i32(qo_len);
             }
             if (visible) {
               let idx = Idx(i32(request), i32(qo), i32(kv), i32(qo_head), i32(kv_head), i32(qo_len), i32(kv_len));
-              if (logits_mask(idx)) {
+              if (!test || logits_mask(idx)) {
                 score = logits_transform(s[r][c] * params.sm_scale, idx);
                 seen[r] = 1u;
               }
@@ -307,11 +372,26 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
       } else {
         row_lse = select(bitcast<f32>(params.neg_inf_bits), 0.0, atomicLoad(&row_seen[row]) != 0u);
       }
-      for (var n = 0u; n < OUT_VECS; n++) {
-        o[out_row * VECS + tx + 16u * n] = acc[r][n] * scale;
-      }
-      if (tx == 0u) {
-        lse[out_row] = row_lse;
+      if (out_stride == 0u) {
+        for (var n = 0u; n < OUT_VECS; n++) {
+          o[out_row * VECS + tx + 16u * n] = acc[r][n] * scale;
+        }
+        if (tx == 0u) {
+          lse[out_row] = row_lse;
+        }
+      } else {
+        let part_row = (out_base + (qo_base + qo) * out_stride) * params.num_qo_heads + qo_head;
+        for (var n = 0u; n < OUT_VECS; n++) {
+          let value = acc[r][n] * scale;
+          let at = part_row * HEAD_DIM + 4u * (tx + 16u * n);
+          partial[at] = value.x;
+          partial[at + 1u] = value.y;
+          partial[at + 2u] = value.z;
+          partial[at + 3u] = value.w;
+        }
+        if (tx == 0u) {
+          partial[params.partial_lse_offset + part_row] = row_lse;
+        }
       }
     }
   }

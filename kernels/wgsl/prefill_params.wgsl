@@ -11,4 +11,8 @@ struct Params {
   kv_lens_offset: u32,      // where each request's number of keys is
   tiles_offset: u32,        // where the (request, first query row) tile table is
   kv_indices_offset: u32,   // where the page numbers are (paged)
+  // Listed tiles (attention_prefill_tiled.wgsl with LISTED, e.g. block-sparse runs):
+  lists_offset: u32,        // where each (item, head slot)'s (first entry, entry count) pair is
+  list_heads: u32,          // head slots per item: 1 (every head walks the same list) or num_qo_heads
+  partial_lse_offset: u32,  // where the lse part of `partial` starts
 }
