@@ -1,7 +1,7 @@
 import { AttentionInputError, GpuError } from './errors.ts';
 import { checkAttentionArgs } from './formats/batch.ts';
 import { acquireDevice, type AcquiredDevice } from './gpu/device.ts';
-import { canDecode, DecodeAttentionKernel, subgroupLanes } from './gpu/decode-attention.ts';
+import { canDecode, DecodeAttentionKernel, DEFAULT_PLAN_WORKGROUPS, subgroupLanes } from './gpu/decode-attention.ts';
 import { plainAttention, RaggedAttentionKernel } from './gpu/ragged-attention.ts';
 import { PipelineCache, type PipelineStats } from './gpu/pipelines.ts';
 import type { RepeatOptions } from './gpu/dispatch.ts';
@@ -28,6 +28,11 @@ export interface EngineOptions {
   decodeKeysInFlight?: number;
   /** Use the register-tiled prefill kernel where it applies (default true). */
   tiledPrefill?: boolean;
+  /**
+   * Workgroups the decode plans fill (`plan()`'s device), default 512: WebGPU does not report a
+   * GPU's compute units, so this is a setting.
+   */
+  planWorkgroups?: number;
 }
 
 export interface Engine {
@@ -68,7 +73,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const pipelines = new PipelineCache(device);
   const ragged = new RaggedAttentionKernel(device, acquired.hasTimestamps, pipelines, options.tiledPrefill ?? true);
   const lanes = options.subgroups === false ? undefined : subgroupLanes(device, options.decodeLanes);
-  const decode = new DecodeAttentionKernel(device, acquired.hasTimestamps, pipelines, { lanes, heads: options.decodeHeads, keysInFlight: options.decodeKeysInFlight });
+  const decode = new DecodeAttentionKernel(device, acquired.hasTimestamps, pipelines, { lanes, heads: options.decodeHeads, keysInFlight: options.decodeKeysInFlight }, {
+    workgroups: options.planWorkgroups ?? DEFAULT_PLAN_WORKGROUPS,
+  });
   return {
     backend,
     description: acquired.adapterName,
@@ -95,7 +102,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         ? "'decode' does not run block-sparse layouts; leave kernel unset or use 'prefill'"
         : "'decode' needs at most one query per request and no key, value or output transform");
     }
-    return kernel === 'decode' ? decode.run(shape, args, args.plan, repeat) : ragged.run(shape, args, repeat);
+    return kernel === 'decode' ? decode.run(shape, args, repeat) : ragged.run(shape, args, repeat);
   }
 }
 

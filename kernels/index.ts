@@ -15,7 +15,7 @@ export { exampleTensors } from './variant/example-inputs.ts';
 export { measureReadBandwidth } from './gpu/bandwidth.ts';
 export { median } from './gpu/timing.ts';
 export { acquireDevice } from './gpu/device.ts';
-export { canDecode, decodeHeads, decodeKernelSource, planDecode, DECODE_KEYS, type DecodePlan } from './gpu/decode-attention.ts';
+export { canDecode, decodeHeads, decodeKernelSource, decodePlan, decodeWorkList, DECODE_ITEM_WORDS, DEFAULT_PLAN_WORKGROUPS, DIRECT, type DecodeOutputs, type DecodePlanChoice, type DecodeSteps, type DecodeWorkList } from './gpu/decode-attention.ts';
 export { PagedAllocator, fullPageHashes, type AllocResult, type AllocatorStats, type CopyEvent, type PageTable } from './serving/paged-allocator.ts';
 export { RadixCache, orderByCachedPrefix, type MatchResult, type RadixNode, type RadixStats } from './serving/radix-cache.ts';
 export { packMaskBits, treeDepths, treeMask } from './serving/token-tree.ts';
@@ -28,4 +28,4 @@ export { BROWSER_CALIBRATION, costModelFromTable, DEFAULT_KERNEL_TABLE, fitKerne
 export { attentionMask, blockKind, bsrAttention, bsrFromBlocks, bsrFromMask, bsrLayoutFromArgs, bsrStats, checkBsr, checkBsrLayout, composableAttention, type BlockKind, type BsrBlock, type BsrInput, type BsrLayout, type BsrMatrix, type BsrStats } from './formats/bsr.ts';
 export { bsrTileLists, TILE_FULL, TILE_MASKED, TILE_MIXED, type TileListOptions, type TileLists } from './formats/bsr-tiles.ts';
 export { mergeStateArrays, mergeStates, type AttentionState, type MergeOptions, type StateArrays } from './formats/merge.ts';
-export { DEFAULT_MIN_CHUNK, DEFAULT_QO_TILE, itemCost, naivePlan, plan, planBatch, runPlanOnCpu, type Plan, type PlanBatch, type PlanMerge, type PlanOptions, type WorkItem } from './plan/plan.ts';
+export { checkPlan, DEFAULT_MIN_CHUNK, DEFAULT_QO_TILE, itemCost, naivePlan, plan, planBatch, runPlanOnCpu, type Plan, type PlanBatch, type PlanDevice, type PlanMerge, type PlanOptions, type PlanShape, type WorkItem } from './plan/plan.ts';

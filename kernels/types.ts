@@ -1,7 +1,8 @@
 /** Shapes and values shared by every backend. Layouts follow FlashInfer (see formats/README.md). */
 
 import type { BsrLayout } from './formats/bsr.ts';
-import type { DecodePlan } from './gpu/decode-attention.ts';
+import type { DecodePlanChoice } from './gpu/decode-attention.ts';
+import type { Plan } from './plan/plan.ts';
 import type { CompiledVariant, RangeReport } from './variant/compile.ts';
 
 export const SUPPORTED_HEAD_DIMS = [64, 128] as const;
@@ -70,8 +71,13 @@ export interface AttentionArgs {
    * skips every KV tile no stored block touches.
    */
   bsr?: BsrLayout;
-  /** WebGPU decode only: how keys are split into chunks (`planDecode`); by default sized to fill a large GPU. */
-  plan?: DecodePlan;
+  /**
+   * WebGPU decode only: the plan the decode kernel executes: `'balanced'` (default: `plan()`, keys
+   * split and items spread over the engine's `planWorkgroups`), `'naive'` (one item per request
+   * and KV head's group of query heads, no split), or a Plan made with `itemHeads` of
+   * `decodeHeads(group)` (checked against the batch).
+   */
+  plan?: DecodePlanChoice;
 }
 
 export type TensorData = Float32Array | Int32Array | Uint32Array;
@@ -86,6 +92,8 @@ export interface AttentionResult {
   runTimes?: number[];
   /** Which GPU kernel ran: the register-tiled prefill kernel (walking block lists for `bsr`), the simple tiled one (vector hooks, small devices), or split-KV decode with its merge. */
   kernel?: 'prefill-tiled' | 'prefill-bsr' | 'prefill' | 'decode';
+  /** Decode only: the plan that ran (its predicted loads beside the measured time). */
+  plan?: Plan;
   /** CPU runs only: hook reads outside a tensor or vector (the GPU clamps the same reads). */
   rangeReports?: RangeReport[];
 }

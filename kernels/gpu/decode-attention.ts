@@ -2,7 +2,9 @@ import decodeTemplate from '../wgsl/attention_decode.wgsl?raw';
 import mergeTemplate from '../wgsl/attention_merge.wgsl?raw';
 import laneSumsShared from '../wgsl/decode_lane_sums_shared.wgsl?raw';
 import laneSumsSubgroup from '../wgsl/decode_lane_sums_subgroup.wgsl?raw';
+import { AttentionInputError } from '../errors.ts';
 import { kvData, type BatchShape } from '../formats/batch.ts';
+import { checkPlan, naivePlan, plan, type Plan, type PlanDevice } from '../plan/plan.ts';
 import type { AttentionArgs, AttentionResult, HeadDim } from '../types.ts';
 import type { CompiledVariant } from '../variant/compile.ts';
 import { resolveVariantInputs } from '../variant/inputs.ts';
@@ -14,9 +16,17 @@ import { checkDeviceLimits } from './limits.ts';
 import { bindGroupLayout, type PipelineCache } from './pipelines.ts';
 import { attentionParams, NEG_INF_BITS, packBatchInfo, packHookInputs, plainAttention } from './ragged-attention.ts';
 
-/** Granularity of chunk boundaries (a multiple of every workgroup's key slots). */
-export const DECODE_KEYS = 32;
-const DIRECT = 0xffffffff;
+/** Words per work item in the decode kernel's list: request, query row, first query head, first key, end key, partial slot. */
+export const DECODE_ITEM_WORDS = 6;
+/** The partial slot of an item that is its rows' only item: it writes the output directly. */
+export const DIRECT = 0xffffffff;
+/**
+ * Workgroups a decode plan fills when no setting says otherwise. WebGPU does not report a GPU's
+ * compute units; 512 decode workgroups (128 threads each) already saturate an H100's or H200's
+ * memory bandwidth (a uniform 64 × 4096-key batch ran faster on 512 unsplit workgroups than on
+ * 1024 split ones, BENCHMARKS.md), and the planner only splits where that many are not busy.
+ */
+export const DEFAULT_PLAN_WORKGROUPS = 512;
 
 /** Query heads per decode workgroup: they share one KV head, so it must divide the group. */
 export function decodeHeads(group: number): number {
@@ -34,41 +44,77 @@ export function canDecode(shape: BatchShape, variant: CompiledVariant): boolean 
   return !hooks.keyTransform && !hooks.valueTransform && !hooks.outputTransform;
 }
 
-/** Work items of a decode batch: each request's keys cut into chunks; chunks of split requests are merged. */
-export interface DecodePlan {
-  /** Keys per chunk (a multiple of DECODE_KEYS). */
-  chunkSize: number;
-  /** 4 words per item: request, first key, end key, partial row (or 0xffffffff: write the output directly). */
-  items: Uint32Array;
-  /** 3 words per merge: output row, first partial row, number of partials. */
-  merges: Uint32Array;
-  partialRows: number;
-}
+/** What the decode kernel runs: a plan from `plan()`/`naivePlan()`, or which of them to make. */
+export type DecodePlanChoice = Plan | 'balanced' | 'naive';
 
 /**
- * Splits keys so that about `targetWorkgroups` workgroups run (enough to fill a large GPU), never
- * cutting chunks below `minChunk` keys, where the merge would cost more than the parallelism gains.
+ * The plan a decode batch runs, at the kernel's granularity: items of `heads` query heads (one
+ * KV head's group, sharing each K/V load). A given plan is checked against the batch; its
+ * `itemHeads` must be 1, 2 or 4 and divide the GQA group.
  */
-export function planDecode(shape: BatchShape, targetWorkgroups = 1024, minChunk = 256): DecodePlan {
-  const headGroups = shape.numQoHeads / decodeHeads(shape.group);
-  const wantedItems = Math.max(1, Math.ceil(targetWorkgroups / headGroups));
-  const roundUp = (n: number) => Math.ceil(n / DECODE_KEYS) * DECODE_KEYS;
-  const chunkSize = roundUp(Math.max(minChunk, Math.ceil(shape.totalKv / wantedItems)));
-  const items: number[] = [];
-  const merges: number[] = [];
-  let partialRows = 0;
-  for (let b = 0; b < shape.batchSize; b++) {
-    if (shape.qoIndptr[b + 1] === shape.qoIndptr[b]) continue;
-    const kvLen = shape.kvLens[b];
-    const chunks = Math.max(1, Math.ceil(kvLen / chunkSize));
-    if (chunks === 1) {
-      items.push(b, 0, kvLen, DIRECT);
-      continue;
-    }
-    merges.push(shape.qoIndptr[b], partialRows, chunks);
-    for (let c = 0; c < chunks; c++) items.push(b, c * chunkSize, Math.min(kvLen, (c + 1) * chunkSize), partialRows++);
+export function decodePlan(shape: BatchShape, choice: DecodePlanChoice, device: PlanDevice, heads = decodeHeads(shape.group)): Plan {
+  if (choice === 'balanced') return plan(shape, device, { itemHeads: heads });
+  if (choice === 'naive') return naivePlan(shape, device, { itemHeads: heads });
+  if (typeof choice !== 'object' || choice === null || !Array.isArray(choice.items)) {
+    throw new AttentionInputError('plan', `must be 'balanced', 'naive' or a Plan from plan(), got ${String(choice)}`);
   }
-  return { chunkSize, items: Uint32Array.from(items), merges: Uint32Array.from(merges), partialRows };
+  if (![1, 2, 4].includes(choice.itemHeads) || shape.group % choice.itemHeads !== 0) {
+    throw new AttentionInputError('plan', `covers ${choice.itemHeads} query heads per item; the decode kernel runs 1, 2 or 4 heads of one KV head's group (${shape.group} here)`);
+  }
+  checkPlan(shape, choice);
+  return choice;
+}
+
+/** A plan packed for the decode kernel: each workgroup's items in the order it runs them, and the merges. */
+export interface DecodeWorkList {
+  /** Query heads per item (the kernel's HEADS; the partial slots hold this many). */
+  heads: number;
+  /** Workgroups to dispatch: the plan's workgroups that have items. */
+  workgroups: number;
+  /** `workgroups + 1` offsets into the items: workgroup w runs items `indptr[w] .. indptr[w+1]`. */
+  indptr: Uint32Array;
+  /** DECODE_ITEM_WORDS per item, workgroup after workgroup, each workgroup's by predicted start. */
+  items: Uint32Array;
+  /** 4 words per merge: output row, first query head, first partial slot, number of slots. */
+  merges: Uint32Array;
+  /** Partial states: o `[partialSlots, heads, headDim]`, then lse `[partialSlots, heads]`. */
+  partialSlots: number;
+}
+
+/** Packs a checked decode plan: items of split rows get consecutive partial slots (in key order), the rest write directly. */
+export function decodeWorkList(shape: BatchShape, planned: Plan): DecodeWorkList {
+  const slotOf = new Map<number, number>();
+  const merges: number[] = [];
+  for (const merge of planned.merges) {
+    const ids = [...merge.items].sort((a, b) => planned.items[a].kvStart - planned.items[b].kvStart);
+    merges.push(shape.qoIndptr[merge.request] + merge.qoStart, merge.qoHead, slotOf.size, ids.length);
+    for (const id of ids) slotOf.set(id, slotOf.size);
+  }
+  const order = planned.items.map((_, id) => id).sort((a, b) => planned.items[a].workgroup - planned.items[b].workgroup || planned.items[a].start - planned.items[b].start || a - b);
+  const workgroups = order.length ? planned.items[order[order.length - 1]].workgroup + 1 : 0;
+  const indptr = new Uint32Array(workgroups + 1);
+  const items = new Uint32Array(order.length * DECODE_ITEM_WORDS);
+  order.forEach((id, n) => {
+    const item = planned.items[id];
+    indptr[item.workgroup + 1] = n + 1;
+    items.set([item.request, shape.qoIndptr[item.request] + item.qoStart, item.qoHead, item.kvStart, item.kvEnd, slotOf.get(id) ?? DIRECT], n * DECODE_ITEM_WORDS);
+  });
+  for (let w = 1; w <= workgroups; w++) indptr[w] = Math.max(indptr[w], indptr[w - 1]);
+  return { heads: planned.itemHeads, workgroups, indptr, items, merges: Uint32Array.from(merges), partialSlots: slotOf.size };
+}
+
+/** Where the decode steps write: `o` `[totalQo, numQoHeads, headDim]` and `lse` `[totalQo, numQoHeads]` (f32, STORAGE). */
+export interface DecodeOutputs {
+  o: GPUBuffer;
+  lse: GPUBuffer;
+}
+
+/** The compute passes of one decode run, ready to encode in order, and the buffers they made (the caller destroys them after the run). */
+export interface DecodeSteps {
+  steps: ComputeStep[];
+  owned: GPUBuffer[];
+  /** The plan the steps execute. */
+  plan: Plan;
 }
 
 /**
@@ -118,7 +164,11 @@ export interface DecodeTuning {
   keysInFlight?: number;
 }
 
-/** Runs split-KV decode and its merge (the contraction) on one device. */
+/**
+ * Runs a decode plan: each workgroup walks its own list of items (a persistent workgroup), an item
+ * being one request's chunk of keys for the query heads of one KV head; items of split rows write
+ * partial states that the merge (the contraction) combines, the others write the output.
+ */
 export class DecodeAttentionKernel {
   private readonly decodeLayout: GPUBindGroupLayout;
   private readonly mergeLayout: GPUBindGroupLayout;
@@ -128,6 +178,8 @@ export class DecodeAttentionKernel {
     private readonly hasTimestamps: boolean,
     private readonly pipelines: PipelineCache,
     private readonly tuning: DecodeTuning,
+    /** What plans are made for (`planWorkgroups` of the engine). */
+    readonly planDevice: PlanDevice = { workgroups: DEFAULT_PLAN_WORKGROUPS },
   ) {
     this.decodeLayout = bindGroupLayout(device, 'attention_decode bindings', {
       uniform: [0, 7],
@@ -141,46 +193,75 @@ export class DecodeAttentionKernel {
     });
   }
 
-  async run(shape: BatchShape, args: AttentionArgs, plan = planDecode(shape), repeat?: RepeatOptions): Promise<AttentionResult> {
+  /** The plan `run` executes for this batch: `choice` checked, or made at the kernel's head granularity (default balanced). */
+  plan(shape: BatchShape, choice: DecodePlanChoice = 'balanced'): Plan {
+    const heads = this.tuning.heads && shape.group % this.tuning.heads === 0 ? this.tuning.heads : decodeHeads(shape.group);
+    return decodePlan(shape, choice, this.planDevice, heads);
+  }
+
+  async run(shape: BatchShape, args: AttentionArgs, repeat?: RepeatOptions): Promise<AttentionResult> {
     const { device } = this;
+    const oLength = shape.totalQo * shape.numQoHeads * shape.headDim;
+    const lseLength = shape.totalQo * shape.numQoHeads;
+    const o = outputBuffer(device, 'o', oLength * 4);
+    const lse = outputBuffer(device, 'lse', lseLength * 4);
+    let built: DecodeSteps;
+    try {
+      built = await this.buildSteps(shape, args, { o, lse });
+    } catch (error) {
+      o.destroy();
+      lse.destroy();
+      throw error;
+    }
+    const outputs = [{ buffer: o, length: oLength }, { buffer: lse, length: lseLength }];
+    const { arrays, timing, runTimes } = await runSteps(device, 'attention_decode', built.steps, outputs, [...built.owned, o, lse], this.hasTimestamps, repeat);
+    return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: 'decode', plan: built.plan };
+  }
+
+  /**
+   * Builds the decode pass (and the merge pass when the plan splits a row) writing into the
+   * caller's `o` and `lse`, without running them: for composing with other kernels' passes (e.g.
+   * cascade attention). Every row of the batch is written. `args.plan` chooses the plan.
+   */
+  async buildSteps(shape: BatchShape, args: AttentionArgs, outputs: DecodeOutputs): Promise<DecodeSteps> {
+    const { device } = this;
+    const planned = this.plan(shape, args.plan);
+    const work = decodeWorkList(shape, planned);
+    const { heads } = work;
     const variant = args.variant ?? plainAttention();
     const inputs = resolveVariantInputs(variant, args.vars, args.tensors);
     const { hookParams, tensorWords } = packHookInputs(variant, inputs);
-    const itemCount = plan.items.length / 4;
     const { lanes, keysInFlight } = this.tuning;
-    const heads = this.tuning.heads && shape.group % this.tuning.heads === 0 ? this.tuning.heads : decodeHeads(shape.group);
-    checkDeviceLimits(device, shape, itemCount, tensorWords.byteLength);
+    checkDeviceLimits(device, shape, Math.max(work.workgroups, work.merges.length / 4), tensorWords.byteLength);
     const pageSize = shape.paged?.pageSize ?? 0;
     const decodeLabel = `attention_decode d${shape.headDim} heads ${heads} page ${pageSize} lanes ${lanes ?? 'shared'} keys ${keysInFlight ?? 'default'} variant ${variant.hash}`;
     const mergeLabel = `attention_merge d${shape.headDim} softmax ${variant.useSoftmax}`;
     const [decode, merge] = await Promise.all([
       this.pipelines.get(decodeLabel, decodeLabel, () => decodeKernelSource(shape.headDim, heads, variant, pageSize, lanes, keysInFlight), this.decodeLayout),
-      this.pipelines.get(mergeLabel, mergeLabel, () => specialize(mergeTemplate, mergeLabel, { HEAD_DIM: shape.headDim, USE_SOFTMAX: variant.useSoftmax ? 1 : 0 }), this.mergeLayout),
+      work.merges.length ? this.mergePipeline(shape.headDim, variant.useSoftmax) : undefined,
     ]);
 
-    const oLength = shape.totalQo * shape.numQoHeads * shape.headDim;
-    const lseLength = shape.totalQo * shape.numQoHeads;
-    const partialLseOffset = plan.partialRows * shape.numQoHeads * shape.headDim;
-    const { batchInfo, offsets } = packBatchInfo([shape.qoIndptr, shape.kvStarts, shape.kvLens, plan.items, shape.paged?.kvIndices ?? new Uint32Array(0)]);
-    const params = attentionParams(shape, args.smScale ?? variant.smScale ?? shape.smScale, [offsets[1], offsets[2], offsets[3], offsets[4], offsets[0], partialLseOffset]);
+    const partialLseOffset = work.partialSlots * heads * shape.headDim;
+    const { batchInfo, offsets } = packBatchInfo([shape.kvStarts, shape.kvLens, work.items, shape.paged?.kvIndices ?? new Uint32Array(0), work.indptr]);
+    const params = attentionParams(shape, args.smScale ?? variant.smScale ?? shape.smScale, [...offsets, partialLseOffset]);
     const { k, v } = kvData(args.kv);
-    const o = outputBuffer(device, 'o', oLength * 4);
-    const lse = outputBuffer(device, 'lse', lseLength * 4);
-    const partial = outputBuffer(device, 'partial states', plan.partialRows * shape.numQoHeads * (shape.headDim + 1) * 4);
+    const partial = outputBuffer(device, 'partial states', work.partialSlots * heads * (shape.headDim + 1) * 4);
     const decodeBuffers: GPUBuffer[] = [
       uniformBuffer(device, 'decode params', params),
       storageBuffer(device, 'q', args.q),
       storageBuffer(device, 'k', k),
       storageBuffer(device, 'v', v),
       storageBuffer(device, 'batch info', batchInfo),
-      o,
-      lse,
+      outputs.o,
+      outputs.lse,
       uniformBuffer(device, 'hook params', hookParams),
       storageBuffer(device, 'tensor words', tensorWords),
       partial,
     ];
-    const steps: ComputeStep[] = [
-      {
+    const owned = decodeBuffers.filter((buffer) => buffer !== outputs.o && buffer !== outputs.lse);
+    const steps: ComputeStep[] = [];
+    if (work.workgroups > 0) {
+      steps.push({
         label: 'attention_decode',
         pipeline: decode,
         bindGroup: device.createBindGroup({
@@ -188,27 +269,33 @@ export class DecodeAttentionKernel {
           layout: this.decodeLayout,
           entries: decodeBuffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
         }),
-        groups: [shape.numQoHeads / heads, itemCount],
-      },
-    ];
-    const owned = [...decodeBuffers];
-    if (plan.merges.length) {
-      const mergeParams = uniformBuffer(device, 'merge params', Uint32Array.from([shape.numQoHeads, 0, partialLseOffset, NEG_INF_BITS]).buffer);
-      const merges = storageBuffer(device, 'merges', plan.merges);
-      owned.push(mergeParams, merges);
-      steps.push({
-        label: 'attention_merge',
-        pipeline: merge,
-        bindGroup: device.createBindGroup({
-          label: 'attention_merge bindings',
-          layout: this.mergeLayout,
-          entries: [mergeParams, merges, partial, o, lse].map((buffer, binding) => ({ binding, resource: { buffer } })),
-        }),
-        groups: [plan.merges.length / 3, shape.numQoHeads],
+        groups: [work.workgroups, 1],
       });
     }
-    const outputs = [{ buffer: o, length: oLength }, { buffer: lse, length: lseLength }];
-    const { arrays, timing, runTimes } = await runSteps(device, 'attention_decode', steps, outputs, owned, this.hasTimestamps, repeat);
-    return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: 'decode' };
+    if (merge) {
+      const mergeParams = uniformBuffer(device, 'merge params', Uint32Array.from([shape.numQoHeads, 0, partialLseOffset, NEG_INF_BITS, heads, 0, 0, 0]).buffer);
+      const merges = storageBuffer(device, 'merges', work.merges);
+      owned.push(mergeParams, merges);
+      steps.push(this.mergeStep(merge, { params: mergeParams, merges, partial, o: outputs.o, lse: outputs.lse }, work.merges.length / 4, heads));
+    }
+    return { steps, owned, plan: planned };
+  }
+
+  private mergePipeline(headDim: number, useSoftmax: boolean): Promise<GPUComputePipeline> {
+    const label = `attention_merge d${headDim} softmax ${useSoftmax}`;
+    return this.pipelines.get(label, label, () => specialize(mergeTemplate, label, { HEAD_DIM: headDim, USE_SOFTMAX: useSoftmax ? 1 : 0 }), this.mergeLayout);
+  }
+
+  private mergeStep(pipeline: GPUComputePipeline, buffers: { params: GPUBuffer; merges: GPUBuffer; partial: GPUBuffer; o: GPUBuffer; lse: GPUBuffer }, merges: number, heads: number): ComputeStep {
+    return {
+      label: 'attention_merge',
+      pipeline,
+      bindGroup: this.device.createBindGroup({
+        label: 'attention_merge bindings',
+        layout: this.mergeLayout,
+        entries: [buffers.params, buffers.merges, buffers.partial, buffers.o, buffers.lse].map((buffer, binding) => ({ binding, resource: { buffer } })),
+      }),
+      groups: [merges, heads],
+    };
   }
 }

@@ -11,7 +11,10 @@ export interface PlanBatch {
   numQoHeads: number;
 }
 
-export function planBatch(shape: Pick<BatchShape, 'batchSize' | 'qoIndptr' | 'kvLens' | 'numQoHeads'>): PlanBatch {
+/** The batch fields `plan()` reads, as `checkAttentionArgs` returns them. */
+export type PlanShape = Pick<BatchShape, 'batchSize' | 'qoIndptr' | 'kvLens' | 'numQoHeads'>;
+
+export function planBatch(shape: PlanShape): PlanBatch {
   return {
     qoLens: Array.from({ length: shape.batchSize }, (_, b) => shape.qoIndptr[b + 1] - shape.qoIndptr[b]),
     kvLens: Array.from(shape.kvLens),
@@ -19,22 +22,36 @@ export function planBatch(shape: Pick<BatchShape, 'batchSize' | 'qoIndptr' | 'kv
   };
 }
 
-export interface PlanOptions {
-  /** Workgroups the device runs at once (from the device, or a setting). */
+/** What the scheduler needs of the device. */
+export interface PlanDevice {
+  /**
+   * Workgroups the device runs at once, each taking the items the plan gives it. WebGPU does not
+   * report a GPU's compute units, so the engine takes this from a setting (`planWorkgroups`).
+   */
   workgroups: number;
+}
+
+export interface PlanOptions {
   /** Keys per chunk. Left out, the planner tries powers of two from `minChunk` and keeps the best. */
   chunk?: number;
   /** Smallest chunk the search tries (default 256): below it the merge costs more than the parallelism gains. */
   minChunk?: number;
   /** Query rows one item covers (default 64, the rows of the tiled prefill kernel). */
   qoTile?: number;
+  /**
+   * Query heads one item covers (default 1; must divide numQoHeads). The decode kernel runs the
+   * query heads that share a KV head together so they share each key and value load
+   * (`decodeHeads(group)` of them): its plans are made at that granularity.
+   */
+  itemHeads?: number;
 }
 
-/** One workgroup's job: query rows `[qoStart, qoEnd)` of one request and head against keys `[kvStart, kvEnd)`. */
+/** One workgroup's job: query rows `[qoStart, qoEnd)` of one request and heads `[qoHead, qoHeadEnd)` against keys `[kvStart, kvEnd)`. */
 export interface WorkItem {
   id: number;
   request: number;
   qoHead: number;
+  qoHeadEnd: number;
   qoStart: number;
   qoEnd: number;
   kvStart: number;
@@ -51,6 +68,7 @@ export interface WorkItem {
 export interface PlanMerge {
   request: number;
   qoHead: number;
+  qoHeadEnd: number;
   qoStart: number;
   qoEnd: number;
   items: number[];
@@ -60,9 +78,11 @@ export interface Plan {
   kind: 'balanced' | 'naive';
   workgroups: number;
   qoTile: number;
+  /** Query heads per item. */
+  itemHeads: number;
   /** Keys per chunk; 0 when no request's keys are split (the naive plan). */
   chunkSize: number;
-  /** In launch order (`id`). */
+  /** By `id`: request, query tile, key chunk, then head group (so items next to each other read the same tokens). */
   items: WorkItem[];
   /** Predicted busy time of each workgroup slot, in cost units: the bars of a Gantt chart. */
   loads: number[];
@@ -83,23 +103,28 @@ export const DEFAULT_MIN_CHUNK = 256;
  * read from memory) costs one unit per tile; each query row then writes its output and LSE,
  * counted as 2 units (the partial written to scratch and read back by the merge). For an item of
  * one tile this is FlashInfer's `2·qoTileLen + kvLen`. Masks are ignored: the cost is an upper
- * bound for causal items, whose kernels skip keys past the diagonal.
+ * bound for causal items, whose kernels skip keys past the diagonal. An item covering several query
+ * heads of one KV head costs the same as one head: the keys are read once for all of them.
  */
 export function itemCost(qoLen: number, kvLen: number, qoTile = DEFAULT_QO_TILE): number {
   return Math.ceil(qoLen / qoTile) * kvLen + 2 * qoLen;
 }
 
-function checkPlanInput(batch: PlanBatch, options: PlanOptions): void {
+function checkPlanInput(batch: PlanBatch, device: PlanDevice, options: PlanOptions): void {
   const whole = (name: string, value: unknown, lowest: number) => {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < lowest) {
       throw new AttentionInputError(name, `must be a whole number ≥ ${lowest}, got ${String(value)}`);
     }
   };
-  whole('workgroups', options.workgroups, 1);
+  whole('workgroups', device?.workgroups, 1);
   if (options.chunk !== undefined) whole('chunk', options.chunk, 1);
   if (options.minChunk !== undefined) whole('minChunk', options.minChunk, 1);
   if (options.qoTile !== undefined) whole('qoTile', options.qoTile, 1);
   whole('numQoHeads', batch.numQoHeads, 1);
+  if (options.itemHeads !== undefined) {
+    whole('itemHeads', options.itemHeads, 1);
+    if (batch.numQoHeads % options.itemHeads !== 0) throw new AttentionInputError('itemHeads', `${options.itemHeads} does not divide the ${batch.numQoHeads} query heads`);
+  }
   if (batch.qoLens.length !== batch.kvLens.length) {
     throw new AttentionInputError('kvLens', `has ${batch.kvLens.length} requests but qoLens has ${batch.qoLens.length}`);
   }
@@ -144,57 +169,68 @@ class SlotHeap {
 type Unassigned = Omit<WorkItem, 'workgroup' | 'start' | 'end'>;
 
 /** Assigns items to slots in `order`, each to the least-loaded slot; returns the typed plan. */
-function schedule(kind: Plan['kind'], items: Unassigned[], order: Unassigned[], workgroups: number, qoTile: number, chunkSize: number): Plan {
+function schedule(kind: Plan['kind'], items: Unassigned[], order: Unassigned[], workgroups: number, qoTile: number, itemHeads: number, chunkSize: number): Plan {
   const slots = new SlotHeap(workgroups);
   const placed = new Array<WorkItem>(items.length);
   for (const item of order) {
     const { slot, start } = slots.assign(item.cost);
     placed[item.id] = { ...item, workgroup: slot, start, end: start + item.cost };
   }
-  const merges: PlanMerge[] = [];
+  const merges = new Map<string, PlanMerge>();
   for (const item of placed) {
-    const last = merges[merges.length - 1];
-    if (last && last.request === item.request && last.qoHead === item.qoHead && last.qoStart === item.qoStart) last.items.push(item.id);
-    else merges.push({ request: item.request, qoHead: item.qoHead, qoStart: item.qoStart, qoEnd: item.qoEnd, items: [item.id] });
+    const key = `${item.request}:${item.qoStart}:${item.qoHead}`;
+    const merge = merges.get(key);
+    if (merge) merge.items.push(item.id);
+    else merges.set(key, { request: item.request, qoHead: item.qoHead, qoHeadEnd: item.qoHeadEnd, qoStart: item.qoStart, qoEnd: item.qoEnd, items: [item.id] });
   }
   return {
     kind,
     workgroups,
     qoTile,
+    itemHeads,
     chunkSize,
     items: placed,
     loads: slots.loads,
     maxLoad: Math.max(0, ...slots.loads),
     totalCost: items.reduce((sum, item) => sum + item.cost, 0),
-    merges: merges.filter((merge) => merge.items.length > 1),
+    merges: [...merges.values()].filter((merge) => merge.items.length > 1),
   };
 }
 
-/** Items of a batch: per request, query tile and head, its keys cut into chunks of `chunk` (a request with no keys gets one empty item so its rows are written). */
-function splitItems(batch: PlanBatch, qoTile: number, chunk: number): Unassigned[] {
+/**
+ * Items of a batch: per request and query tile, its keys cut into chunks of `chunk`, each chunk
+ * once per group of `itemHeads` query heads (a request with no keys gets one empty item per head
+ * group so its rows are written).
+ */
+function splitItems(batch: PlanBatch, qoTile: number, itemHeads: number, chunk: number): Unassigned[] {
   const items: Unassigned[] = [];
   batch.qoLens.forEach((qoLen, request) => {
     const kvLen = batch.kvLens[request];
     for (let qoStart = 0; qoStart < qoLen; qoStart += qoTile) {
       const qoEnd = Math.min(qoLen, qoStart + qoTile);
-      for (let qoHead = 0; qoHead < batch.numQoHeads; qoHead++) {
-        let kvStart = 0;
-        do {
-          const kvEnd = Math.min(kvLen, kvStart + chunk);
-          items.push({ id: items.length, request, qoHead, qoStart, qoEnd, kvStart, kvEnd, cost: itemCost(qoEnd - qoStart, kvEnd - kvStart, qoTile) });
-          kvStart = kvEnd;
-        } while (kvStart < kvLen);
-      }
+      let kvStart = 0;
+      do {
+        const kvEnd = Math.min(kvLen, kvStart + chunk);
+        const cost = itemCost(qoEnd - qoStart, kvEnd - kvStart, qoTile);
+        for (let qoHead = 0; qoHead < batch.numQoHeads; qoHead += itemHeads) {
+          items.push({ id: items.length, request, qoHead, qoHeadEnd: qoHead + itemHeads, qoStart, qoEnd, kvStart, kvEnd, cost });
+        }
+        kvStart = kvEnd;
+      } while (kvStart < kvLen);
     }
   });
   return items;
 }
 
-function balanced(batch: PlanBatch, workgroups: number, qoTile: number, chunk: number): Plan {
-  const items = splitItems(batch, qoTile, chunk);
+function balanced(batch: PlanBatch, workgroups: number, qoTile: number, itemHeads: number, chunk: number): Plan {
+  const items = splitItems(batch, qoTile, itemHeads, chunk);
   const longestFirst = [...items].sort((a, b) => b.cost - a.cost || a.id - b.id);
   const longest = Math.max(0, ...batch.kvLens);
-  return schedule('balanced', items, longestFirst, workgroups, qoTile, chunk >= longest ? 0 : chunk);
+  return schedule('balanced', items, longestFirst, workgroups, qoTile, itemHeads, chunk >= longest ? 0 : chunk);
+}
+
+function batchOf(batch: PlanBatch | PlanShape): PlanBatch {
+  return 'qoLens' in batch ? batch : planBatch(batch);
 }
 
 /**
@@ -202,38 +238,95 @@ function balanced(batch: PlanBatch, workgroups: number, qoTile: number, chunk: n
  * given longest first to the least-loaded workgroup slot (a min-heap), so a long request no longer
  * sets the time of the whole batch. Without `chunk`, every power-of-two chunk from `minChunk` up to
  * the longest KV is planned and the one with the lowest predicted max load kept (ties: the larger
- * chunk, fewer partials to merge).
+ * chunk, fewer partials to merge). `batch` is a `PlanBatch` or the shape `checkAttentionArgs` returns.
  */
-export function plan(batch: PlanBatch, options: PlanOptions): Plan {
-  checkPlanInput(batch, options);
+export function plan(batch: PlanBatch | PlanShape, device: PlanDevice, options: PlanOptions = {}): Plan {
+  const lens = batchOf(batch);
+  checkPlanInput(lens, device, options);
   const qoTile = options.qoTile ?? DEFAULT_QO_TILE;
-  const longest = Math.max(1, ...batch.kvLens);
-  if (options.chunk !== undefined) return balanced(batch, options.workgroups, qoTile, options.chunk);
-  let best = balanced(batch, options.workgroups, qoTile, longest);
+  const itemHeads = options.itemHeads ?? 1;
+  const longest = Math.max(1, ...lens.kvLens);
+  if (options.chunk !== undefined) return balanced(lens, device.workgroups, qoTile, itemHeads, options.chunk);
+  let best = balanced(lens, device.workgroups, qoTile, itemHeads, longest);
   for (let chunk = options.minChunk ?? DEFAULT_MIN_CHUNK; chunk < longest; chunk *= 2) {
-    const candidate = balanced(batch, options.workgroups, qoTile, chunk);
+    const candidate = balanced(lens, device.workgroups, qoTile, itemHeads, chunk);
     if (candidate.maxLoad < best.maxLoad || (candidate.maxLoad === best.maxLoad && candidate.chunkSize > best.chunkSize)) best = candidate;
   }
   return best;
 }
 
 /**
- * The naive plan: one item per request and head, all its queries and keys, launched in request
- * order. The device runs `workgroups` at once and starts the next launched one when a slot frees,
- * which is list scheduling in launch order; its `qoTile` only enters the cost formula.
+ * The naive plan: one item per request and head (or group of `itemHeads` heads), all its queries
+ * and keys, launched in request order. The device runs `workgroups` at once and starts the next
+ * launched one when a slot frees, which is list scheduling in launch order; its `qoTile` only
+ * enters the cost formula.
  */
-export function naivePlan(batch: PlanBatch, options: Pick<PlanOptions, 'workgroups' | 'qoTile'>): Plan {
-  checkPlanInput(batch, options);
+export function naivePlan(batch: PlanBatch | PlanShape, device: PlanDevice, options: Pick<PlanOptions, 'qoTile' | 'itemHeads'> = {}): Plan {
+  const lens = batchOf(batch);
+  checkPlanInput(lens, device, options);
   const qoTile = options.qoTile ?? DEFAULT_QO_TILE;
+  const itemHeads = options.itemHeads ?? 1;
   const items: Unassigned[] = [];
-  batch.qoLens.forEach((qoLen, request) => {
+  lens.qoLens.forEach((qoLen, request) => {
     if (qoLen === 0) return;
-    const kvLen = batch.kvLens[request];
-    for (let qoHead = 0; qoHead < batch.numQoHeads; qoHead++) {
-      items.push({ id: items.length, request, qoHead, qoStart: 0, qoEnd: qoLen, kvStart: 0, kvEnd: kvLen, cost: itemCost(qoLen, kvLen, qoTile) });
+    const kvLen = lens.kvLens[request];
+    for (let qoHead = 0; qoHead < lens.numQoHeads; qoHead += itemHeads) {
+      items.push({ id: items.length, request, qoHead, qoHeadEnd: qoHead + itemHeads, qoStart: 0, qoEnd: qoLen, kvStart: 0, kvEnd: kvLen, cost: itemCost(qoLen, kvLen, qoTile) });
     }
   });
-  return schedule('naive', items, items, options.workgroups, qoTile, 0);
+  return schedule('naive', items, items, device.workgroups, qoTile, itemHeads, 0);
+}
+
+/**
+ * Checks that a plan is a plan of this batch: workgroups in range, head ranges whole groups of
+ * `itemHeads`, and every (request, head, query row, key) covered by exactly one item (query tiles
+ * partition each request's rows; inside a tile, key ranges partition its keys). Throws an
+ * AttentionInputError naming `plan.items` and the first entry at fault.
+ */
+export function checkPlan(batch: PlanBatch | PlanShape, planned: Plan): void {
+  const lens = batchOf(batch);
+  const fail = (n: number, why: string): never => {
+    const item = planned.items[n];
+    throw new AttentionInputError('plan.items', `entry ${n} (request ${item.request}, heads ${item.qoHead}..${item.qoHeadEnd}, queries ${item.qoStart}..${item.qoEnd}, keys ${item.kvStart}..${item.kvEnd}) ${why}`);
+  };
+  const groups = new Map<string, number[]>();
+  planned.items.forEach((item, n) => {
+    if (!Number.isInteger(item.workgroup) || item.workgroup < 0 || item.workgroup >= planned.workgroups) fail(n, `runs on workgroup ${item.workgroup} of ${planned.workgroups}`);
+    const qoLen = lens.qoLens[item.request];
+    if (
+      qoLen === undefined || item.qoHead % planned.itemHeads !== 0 || item.qoHeadEnd !== item.qoHead + planned.itemHeads || item.qoHeadEnd > lens.numQoHeads ||
+      item.qoStart < 0 || item.qoStart >= item.qoEnd || item.qoEnd > qoLen || item.kvStart < 0 || item.kvStart > item.kvEnd || item.kvEnd > lens.kvLens[item.request]
+    ) fail(n, 'is outside this batch');
+    const key = `${item.request}:${item.qoHead}`;
+    const group = groups.get(key);
+    if (group) group.push(n);
+    else groups.set(key, [n]);
+  });
+  lens.qoLens.forEach((qoLen, request) => {
+    const kvLen = lens.kvLens[request];
+    for (let qoHead = 0; qoHead < lens.numQoHeads && qoLen > 0; qoHead += planned.itemHeads) {
+      const heads = `heads ${qoHead}..${qoHead + planned.itemHeads}`;
+      const at = (n: number) => planned.items[n];
+      const mine = (groups.get(`${request}:${qoHead}`) ?? []).sort((a, b) => at(a).qoStart - at(b).qoStart || at(a).kvStart - at(b).kvStart);
+      let row = 0;
+      let i = 0;
+      while (i < mine.length) {
+        const tile = at(mine[i]);
+        if (tile.qoStart !== row) fail(mine[i], `starts at query ${tile.qoStart}, but the rows before it end at ${row}`);
+        let key = 0;
+        do {
+          const item = at(mine[i]);
+          if (item.qoEnd !== tile.qoEnd) fail(mine[i], `ends its query tile at ${item.qoEnd}, another item of the tile at ${tile.qoEnd}`);
+          if (item.kvStart !== key) fail(mine[i], `starts at key ${item.kvStart}, but the keys before it end at ${key}`);
+          key = item.kvEnd;
+          i++;
+        } while (i < mine.length && at(mine[i]).qoStart === tile.qoStart && key < kvLen);
+        if (key < kvLen) throw new AttentionInputError('plan.items', `no item covers keys ${key}..${kvLen} of request ${request}, ${heads}, queries ${tile.qoStart}..${tile.qoEnd}`);
+        row = tile.qoEnd;
+      }
+      if (row < qoLen) throw new AttentionInputError('plan.items', `no item covers query ${row} of request ${request}, ${heads}`);
+    }
+  });
 }
 
 /**
@@ -248,15 +341,17 @@ export function runPlanOnCpu(args: AttentionArgs, planned: Plan): { o: Float32Ar
   planned.items.forEach((item, n) => {
     const qoLen = item.request < shape.batchSize ? shape.qoIndptr[item.request + 1] - shape.qoIndptr[item.request] : -1;
     if (
-      qoLen < 0 || item.qoHead >= shape.numQoHeads || item.qoEnd > qoLen || item.qoStart > item.qoEnd ||
+      qoLen < 0 || item.qoHeadEnd > shape.numQoHeads || item.qoHead >= item.qoHeadEnd || item.qoEnd > qoLen || item.qoStart > item.qoEnd ||
       item.kvEnd > shape.kvLens[item.request] || item.kvStart > item.kvEnd
     ) {
-      throw new AttentionInputError('plan.items', `entry ${n} (request ${item.request}, head ${item.qoHead}, queries ${item.qoStart}..${item.qoEnd}, keys ${item.kvStart}..${item.kvEnd}) is outside this batch`);
+      throw new AttentionInputError('plan.items', `entry ${n} (request ${item.request}, heads ${item.qoHead}..${item.qoHeadEnd}, queries ${item.qoStart}..${item.qoEnd}, keys ${item.kvStart}..${item.kvEnd}) is outside this batch`);
     }
-    for (let i = item.qoStart; i < item.qoEnd; i++) {
-      const key = `${item.request}:${i}:${item.qoHead}`;
-      const state = run.rowState(item.request, i, item.qoHead, [{ start: item.kvStart, end: item.kvEnd, masked: true }]);
-      parts.set(key, [...(parts.get(key) ?? []), state]);
+    for (let h = item.qoHead; h < item.qoHeadEnd; h++) {
+      for (let i = item.qoStart; i < item.qoEnd; i++) {
+        const key = `${item.request}:${i}:${h}`;
+        const state = run.rowState(item.request, i, h, [{ start: item.kvStart, end: item.kvEnd, masked: true }]);
+        parts.set(key, [...(parts.get(key) ?? []), state]);
+      }
     }
   });
   return run.collect((b, i, h) => {

@@ -1,18 +1,20 @@
 // Decode attention: one query per request, fp32, over ragged or paged KV, split across
 // workgroups along the keys. Memory-bound: every key and value is read exactly once.
 //
-// A workgroup takes one work item (a request and a chunk of its keys) for one KV head and
-// HEADS query heads of its group, so the group's heads share each K/V load. Workgroup x is the
-// head group and y the item, so workgroups launched together read all heads of the same tokens:
-// whole NHD token rows (all KV heads side by side) rather than one head's slice of many rows. Its threads
+// It executes a plan (kernels/plan/): workgroup w runs the work items `indptr[w] .. indptr[w+1]`
+// of the list, one after another (a persistent workgroup, as many as the plan has slots). An item
+// is a request, a chunk of its keys and HEADS query heads of one KV head's group, so the group's
+// heads share each K/V load. Items are listed key chunk by key chunk, head group innermost, so
+// workgroups started together read all heads of the same tokens: whole NHD token rows (all KV
+// heads side by side) rather than one head's slice of many rows. Its threads
 // are KEYS key slots x LANES lanes; a lane reads every LANES-th vec4 of a key row, so the lanes
 // of a slot read the row contiguously. Each slot walks its own keys, UNROLL consecutive ones
 // per step (all loaded before any is used),
 // with its own running max, denominator and output: the only exchange in the loop is summing a
 // dot product over the slot's lanes (a subgroup shuffle, or workgroup memory where subgroups are
-// missing). At the end the KEYS slot states are merged by log-sum-exp. A chunk writes its
-// normalized output and lse to `partial` (or straight to `o`/`lse` when it is its request's only
-// chunk); attention_merge.wgsl combines the chunks.
+// missing). At the end the KEYS slot states are merged by log-sum-exp. An item writes its
+// normalized output and lse to its slot of `partial` (or straight to `o`/`lse` when it is its
+// rows' only item); attention_merge.wgsl combines the slots.
 
 const HEAD_DIM: u32 = 128u;  // specialized
 const HEADS: u32 = 4u;       // specialized
@@ -42,9 +44,9 @@ struct Params {
   neg_inf_bits: u32,
   kv_starts_offset: u32,
   kv_lens_offset: u32,
-  items_offset: u32,       // (request, first key, end key, partial row or 0xffffffff) per item
+  items_offset: u32,       // (request, query row, first head, first key, end key, partial slot or 0xffffffff) per item
   kv_indices_offset: u32,
-  qo_indptr_offset: u32,
+  indptr_offset: u32,      // workgroup w runs items indptr[w] .. indptr[w+1]
   partial_lse_offset: u32, // where the lse part of `partial` starts
 }
 
@@ -55,7 +57,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read> batch_info: array<u32>;
 @group(0) @binding(5) var<storage, read_write> o: array<f32>;
 @group(0) @binding(6) var<storage, read_write> lse: array<f32>;
-// Chunks of split requests: normalized o [rows, numQoHeads, HEAD_DIM] then lse [rows, numQoHeads].
+// Items of split rows: normalized o [slots, HEADS, HEAD_DIM] then lse [slots, HEADS].
 @group(0) @binding(9) var<storage, read_write> partial: array<f32>;
 
 var<workgroup> q_tile: array<f32, HEADS * HEAD_DIM>;
@@ -75,19 +77,29 @@ fn hook_read_q(row: u32, j: i32) -> f32 {
 
 // @hooks
 
+const ITEM_WORDS: u32 = 6u;
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let item = params.items_offset + 4u * wg.y;
+  let first = batch_info[params.indptr_offset + wg.x];
+  let end = batch_info[params.indptr_offset + wg.x + 1u];
+  for (var n = first; n < end; n++) {
+    run_item(params.items_offset + ITEM_WORDS * n, tid);
+  }
+}
+
+fn run_item(item: u32, tid: u32) {
   let request = batch_info[item];
-  let kv_begin = batch_info[item + 1u];
-  let kv_end = batch_info[item + 2u];
-  let partial_row = batch_info[item + 3u];
-  let first_head = wg.x * HEADS;
+  let qo_row = batch_info[item + 1u];
+  let first_head = batch_info[item + 2u];
+  let kv_begin = batch_info[item + 3u];
+  let kv_end = batch_info[item + 4u];
+  let partial_slot = batch_info[item + 5u];
   let kv_head = first_head / params.group;
   let kv_base = batch_info[params.kv_starts_offset + request];
   let kv_len = batch_info[params.kv_lens_offset + request];
-  let qo_row = batch_info[params.qo_indptr_offset + request];
-  let qo_len = batch_info[params.qo_indptr_offset + request + 1u] - qo_row;
+  // Decode items are requests with one query (plans give requests without queries no item).
+  let qo_len = 1u;
   let slot = tid / LANES;
   let lane = tid % LANES;
 
@@ -243,17 +255,17 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
       if (USE_SOFTMAX) {
         sum = select(0.0, sum / l_all, l_all > 0.0);
       }
-      if (partial_row == 0xffffffffu) {
+      if (partial_slot == 0xffffffffu) {
         o[(qo_row * params.num_qo_heads + head) * HEAD_DIM + d] = sum;
       } else {
-        partial[(partial_row * params.num_qo_heads + head) * HEAD_DIM + d] = sum;
+        partial[(partial_slot * HEADS + h) * HEAD_DIM + d] = sum;
       }
     }
     if (tid == 0u) {
-      if (partial_row == 0xffffffffu) {
+      if (partial_slot == 0xffffffffu) {
         lse[qo_row * params.num_qo_heads + head] = row_lse;
       } else {
-        partial[params.partial_lse_offset + partial_row * params.num_qo_heads + head] = row_lse;
+        partial[params.partial_lse_offset + partial_slot * HEADS + h] = row_lse;
       }
     }
   }

@@ -1,5 +1,7 @@
-// The contraction: merges the partial states of a request's KV chunks into its output.
-// With softmax, partial i holds its normalized output o_i and lse_i; the merged state is
+// The contraction: merges the partial states of a row's KV chunks into its output.
+// A merge is (output row, first query head, first slot, slot count): slots first .. first+count
+// of `partial` each hold PART_HEADS heads' states, and head h of them merges into query head
+// first head + h of the output row. With softmax, partial i holds its normalized output o_i and lse_i; the merged state is
 //   lse = log Σ exp(lse_i),   o = Σ exp(lse_i - lse) · o_i
 // computed against the largest lse_i so nothing overflows. A chunk that saw no key has
 // lse_i = -inf and weight 0; if every chunk is empty, o = 0 and lse = -inf.
@@ -10,9 +12,10 @@ const USE_SOFTMAX: u32 = 1u;  // specialized
 
 struct Params {
   num_qo_heads: u32,
-  merges_offset: u32,       // (output row, first partial row, partial count) per merge in `batch_info`
-  partial_lse_offset: u32,
+  merges_offset: u32,       // (output row, first query head, first slot, slot count) per merge in `batch_info`
+  partial_lse_offset: u32,  // partial: o [slots, part_heads, HEAD_DIM], then lse [slots, part_heads]
   neg_inf_bits: u32,
+  part_heads: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -23,17 +26,18 @@ struct Params {
 
 @compute @workgroup_size(HEAD_DIM)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) d: u32) {
-  let merge = params.merges_offset + 3u * wg.x;
+  let merge = params.merges_offset + 4u * wg.x;
   let out_row = batch_info[merge];
-  let first = batch_info[merge + 1u];
-  let count = batch_info[merge + 2u];
+  let first_head = batch_info[merge + 1u];
+  let first = batch_info[merge + 2u];
+  let count = batch_info[merge + 3u];
   let head = wg.y;
   let neg_inf = bitcast<f32>(params.neg_inf_bits);
 
   var any = false;
   var max_lse = -3.0e38;
   for (var i = 0u; i < count; i++) {
-    let part = partial[params.partial_lse_offset + (first + i) * params.num_qo_heads + head];
+    let part = partial[params.partial_lse_offset + (first + i) * params.part_heads + head];
     if (part > -1.0e38) {
       any = true;
       max_lse = max(max_lse, part);
@@ -42,7 +46,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) d: u3
   var sum = 0.0;
   var weight_sum = 0.0;
   for (var i = 0u; i < count; i++) {
-    let row = (first + i) * params.num_qo_heads + head;
+    let row = (first + i) * params.part_heads + head;
     let part = partial[params.partial_lse_offset + row];
     if (part > -1.0e38) {
       var w = 1.0;
@@ -53,7 +57,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) d: u3
       sum += w * partial[row * HEAD_DIM + d];
     }
   }
-  let out = out_row * params.num_qo_heads + head;
+  let out = out_row * params.num_qo_heads + first_head + head;
   if (USE_SOFTMAX != 0u) {
     o[out * HEAD_DIM + d] = select(0.0, sum / weight_sum, any);
     if (d == 0u) {

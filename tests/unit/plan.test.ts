@@ -3,6 +3,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   builtinVariant,
+  checkAttentionArgs,
+  checkPlan,
   compareArrays,
   compileVariant,
   itemCost,
@@ -21,7 +23,7 @@ const GOLDEN = 'tests/golden/plans';
 function expectCoversExactlyOnce(p: Plan, batch: PlanBatch): void {
   for (let b = 0; b < batch.qoLens.length; b++) {
     for (let h = 0; h < batch.numQoHeads; h++) {
-      const mine = p.items.filter((item) => item.request === b && item.qoHead === h);
+      const mine = p.items.filter((item) => item.request === b && item.qoHead <= h && h < item.qoHeadEnd);
       // Query tiles partition [0, qoLen); inside each, key ranges partition [0, kvLen).
       const tiles = [...new Set(mine.map((item) => `${item.qoStart}:${item.qoEnd}`))].map((t) => t.split(':').map(Number)).sort((x, y) => x[0] - y[0]);
       let row = 0;
@@ -83,12 +85,16 @@ describe('itemCost: ceil(qoLen / qoTile) · kvLen + 2 · qoLen', () => {
 });
 
 describe('plan: split KV, longest item first to the least-loaded workgroup', () => {
-  it('covers every (request, head, query row, key) exactly once, with consistent predicted times (random mixed batches)', () => {
+  it('covers every (request, head, query row, key) exactly once, with consistent predicted times (random mixed batches, heads per item)', () => {
     fc.assert(
-      fc.property(batchArb, fc.integer({ min: 1, max: 300 }), fc.option(fc.integer({ min: 16, max: 4000 }), { nil: undefined }), (batch, workgroups, chunk) => {
-        for (const p of [plan(batch, { workgroups, chunk }), naivePlan(batch, { workgroups })]) {
+      fc.property(batchArb, fc.integer({ min: 1, max: 300 }), fc.option(fc.integer({ min: 16, max: 4000 }), { nil: undefined }), fc.nat(2), (batch, workgroups, chunk, pick) => {
+        const divisors = [1, 2, 4].filter((d) => batch.numQoHeads % d === 0);
+        const itemHeads = divisors[pick % divisors.length];
+        for (const p of [plan(batch, { workgroups }, { chunk, itemHeads }), naivePlan(batch, { workgroups }, { itemHeads })]) {
+          expect(p.itemHeads).toBe(itemHeads);
           expectCoversExactlyOnce(p, batch);
           expectConsistentTimes(p);
+          checkPlan(batch, p);
         }
       }),
       { numRuns: 80, seed: 12 },
@@ -107,10 +113,27 @@ describe('plan: split KV, longest item first to the least-loaded workgroup', () 
   });
 
   it('lists one merge per query tile whose keys were split, in key order', () => {
-    const p = plan({ qoLens: [1, 1], kvLens: [1000, 100], numQoHeads: 1 }, { workgroups: 4, chunk: 256 });
+    const p = plan({ qoLens: [1, 1], kvLens: [1000, 100], numQoHeads: 1 }, { workgroups: 4 }, { chunk: 256 });
     expect(p.chunkSize).toBe(256);
-    expect(p.merges).toEqual([{ request: 0, qoHead: 0, qoStart: 0, qoEnd: 1, items: [0, 1, 2, 3] }]);
+    expect(p.merges).toEqual([{ request: 0, qoHead: 0, qoHeadEnd: 1, qoStart: 0, qoEnd: 1, items: [0, 1, 2, 3] }]);
     expect(p.items.slice(0, 4).map((item) => [item.kvStart, item.kvEnd])).toEqual([[0, 256], [256, 512], [512, 768], [768, 1000]]);
+  });
+
+  it('plans groups of query heads as one item (the decode kernel shares K/V loads across them), head group innermost', () => {
+    const p = plan({ qoLens: [1], kvLens: [600], numQoHeads: 8 }, { workgroups: 4 }, { chunk: 256, itemHeads: 4 });
+    expect(p.items.map((item) => [item.qoHead, item.qoHeadEnd, item.kvStart, item.kvEnd])).toEqual([
+      [0, 4, 0, 256], [4, 8, 0, 256], [0, 4, 256, 512], [4, 8, 256, 512], [0, 4, 512, 600], [4, 8, 512, 600],
+    ]);
+    expect(p.items.map((item) => item.cost)).toEqual([258, 258, 258, 258, 90, 90]);
+    expect(p.merges.map((merge) => [merge.qoHead, merge.qoHeadEnd, merge.items])).toEqual([[0, 4, [0, 2, 4]], [4, 8, [1, 3, 5]]]);
+    expect(() => plan({ qoLens: [1], kvLens: [6], numQoHeads: 6 }, { workgroups: 2 }, { itemHeads: 4 })).toThrow(/^itemHeads: 4 does not divide the 6 query heads/);
+  });
+
+  it('takes the batch shape checkAttentionArgs returns as well as plain lengths', () => {
+    const args = randomBatch({ qoLens: [1, 0, 1], kvLens: [700, 5, 0], numQoHeads: 4, numKvHeads: 1, headDim: 64, seed: 1 });
+    const lengths = { qoLens: [1, 0, 1], kvLens: [700, 5, 0], numQoHeads: 4 };
+    expect(plan(checkAttentionArgs(args), { workgroups: 6 }, { itemHeads: 2 })).toEqual(plan(lengths, { workgroups: 6 }, { itemHeads: 2 }));
+    expect(naivePlan(checkAttentionArgs(args), { workgroups: 3 })).toEqual(naivePlan(lengths, { workgroups: 3 }));
   });
 
   it('on the skewed decode batch (one 32k request + 63 of 512, 32 heads, 132 workgroups) predicts ≥ 2× less time than naive', () => {
@@ -139,9 +162,34 @@ describe('plan: split KV, longest item first to the least-loaded workgroup', () 
   it('rejects bad batches and options, naming them', () => {
     const ok = { qoLens: [1], kvLens: [10], numQoHeads: 1 };
     expect(() => plan(ok, { workgroups: 0 })).toThrow(/^workgroups: must be a whole number ≥ 1, got 0/);
-    expect(() => plan(ok, { workgroups: 2, chunk: 2.5 })).toThrow(/^chunk: must be a whole number ≥ 1/);
+    expect(() => plan(ok, { workgroups: 2 }, { chunk: 2.5 })).toThrow(/^chunk: must be a whole number ≥ 1/);
     expect(() => plan({ ...ok, kvLens: [10, 3] }, { workgroups: 2 })).toThrow(/^kvLens: has 2 requests but qoLens has 1/);
     expect(() => naivePlan({ ...ok, qoLens: [-1] }, { workgroups: 2 })).toThrow(/^qoLens\[0\]: must be a whole number ≥ 0, got -1/);
+  });
+});
+
+describe('checkPlan: a plan must cover its batch exactly once', () => {
+  const batch = { qoLens: [1, 3, 0], kvLens: [700, 40, 9], numQoHeads: 4 };
+  const good = plan(batch, { workgroups: 5 }, { chunk: 256, qoTile: 2, itemHeads: 2 });
+  const without = (n: number): Plan => ({ ...good, items: good.items.filter((_, i) => i !== n) });
+  const edited = (n: number, change: Partial<Plan['items'][number]>): Plan => ({ ...good, items: good.items.map((item, i) => (i === n ? { ...item, ...change } : item)) });
+
+  it('accepts the planner’s plans', () => {
+    expect(() => checkPlan(batch, good)).not.toThrow();
+    expect(() => checkPlan(batch, naivePlan(batch, { workgroups: 2 }, { itemHeads: 4 }))).not.toThrow();
+  });
+
+  it('names the first fault: a missing chunk, a missing query tile, overlaps, foreign heads or workgroups', () => {
+    expect(good.items.slice(0, 4).map((item) => [item.request, item.qoHead, item.kvStart])).toEqual([[0, 0, 0], [0, 2, 0], [0, 0, 256], [0, 2, 256]]);
+    expect(() => checkPlan(batch, without(2))).toThrow(/^plan\.items: entry 3 \(request 0, heads 0\.\.2, queries 0\.\.1, keys 512\.\.700\) starts at key 512, but the keys before it end at 256/);
+    expect(() => checkPlan(batch, without(4))).toThrow(/^plan\.items: no item covers keys 512\.\.700 of request 0, heads 0\.\.2, queries 0\.\.1/);
+    const tile2 = good.items.findIndex((item) => item.request === 1 && item.qoStart === 2 && item.qoHead === 2);
+    expect(() => checkPlan(batch, without(tile2))).toThrow(/^plan\.items: no item covers query 2 of request 1, heads 2\.\.4/);
+    expect(() => checkPlan(batch, edited(2, { kvStart: 200 }))).toThrow(/starts at key 200, but the keys before it end at 256/);
+    expect(() => checkPlan(batch, edited(0, { qoHead: 1, qoHeadEnd: 3 }))).toThrow(/^plan\.items: entry 0 .* is outside this batch/);
+    expect(() => checkPlan(batch, edited(0, { workgroup: 5 }))).toThrow(/^plan\.items: entry 0 .* runs on workgroup 5 of 5/);
+    expect(() => checkPlan(batch, { ...good, items: [...good.items, { ...good.items[0], id: good.items.length }] })).toThrow(/^plan\.items: entry \d+ .* starts at key 0, but the keys before it end at 256/);
+    expect(() => checkPlan({ ...batch, qoLens: [1, 3, 1] }, good)).toThrow(/^plan\.items: no item covers query 0 of request 2, heads 0\.\.2/);
   });
 });
 
@@ -157,15 +205,16 @@ describe('runPlanOnCpu: split-and-merge equals unsplit (the reference) within 1e
           chunk: fc.integer({ min: 1, max: 20 }),
           qoTile: fc.integer({ min: 1, max: 8 }),
           workgroups: fc.integer({ min: 1, max: 16 }),
+          itemHeads: fc.constantFrom(1, 2),
           mask: fc.constantFrom('none', 'causal', 'window'),
           seed: fc.integer({ min: 1, max: 1e6 }),
         }),
-        ({ requests, group, chunk, qoTile, workgroups, mask, seed }) => {
+        ({ requests, group, chunk, qoTile, workgroups, itemHeads, mask, seed }) => {
           const qoLens = requests.map((r) => r.qoLen);
           const kvLens = requests.map((r) => r.qoLen + r.extra);
           let args = randomBatch({ qoLens, kvLens, numQoHeads: 2 * group, numKvHeads: 2, headDim: 64, causal: mask === 'causal', seed });
           if (mask === 'window') args = { ...args, variant: window.variant, vars: { window: 5 } };
-          const p = plan({ qoLens, kvLens, numQoHeads: 2 * group }, { workgroups, chunk, qoTile });
+          const p = plan({ qoLens, kvLens, numQoHeads: 2 * group }, { workgroups }, { chunk, qoTile, itemHeads });
           const got = runPlanOnCpu(args, p);
           const expected = referenceAttention(args);
           for (const key of ['o', 'lse'] as const) {
@@ -181,10 +230,10 @@ describe('runPlanOnCpu: split-and-merge equals unsplit (the reference) within 1e
 
   it('rejects a plan that leaves a row out or does not belong to the batch', () => {
     const args = randomBatch({ qoLens: [2], kvLens: [8], numQoHeads: 1, numKvHeads: 1, headDim: 64, seed: 1 });
-    const p = plan({ qoLens: [2], kvLens: [8], numQoHeads: 1 }, { workgroups: 2, chunk: 4, qoTile: 1 });
+    const p = plan({ qoLens: [2], kvLens: [8], numQoHeads: 1 }, { workgroups: 2 }, { chunk: 4, qoTile: 1 });
     expect(() => runPlanOnCpu(args, { ...p, items: p.items.filter((item) => item.qoStart === 0) })).toThrow(/^plan\.items: no item covers query 1 of request 0, head 0/);
-    const other = plan({ qoLens: [2], kvLens: [9], numQoHeads: 1 }, { workgroups: 2, chunk: 9 });
-    expect(() => runPlanOnCpu(args, other)).toThrow(/^plan\.items: entry 0 \(request 0, head 0, queries 0\.\.2, keys 0\.\.9\) is outside this batch/);
+    const other = plan({ qoLens: [2], kvLens: [9], numQoHeads: 1 }, { workgroups: 2 }, { chunk: 9 });
+    expect(() => runPlanOnCpu(args, other)).toThrow(/^plan\.items: entry 0 \(request 0, heads 0\.\.1, queries 0\.\.2, keys 0\.\.9\) is outside this batch/);
   });
 });
 
@@ -199,8 +248,10 @@ const GOLDEN_PLANS: Record<string, () => Plan> = {
   // One long decode request among short ones: the long one is cut, the rest fill in around it.
   'skewed-decode': () => plan({ qoLens: [1, 1, 1, 1, 1, 1, 1, 1], kvLens: [4096, 256, 256, 256, 256, 256, 256, 256], numQoHeads: 2 }, { workgroups: 8 }),
   'skewed-decode-naive': () => naivePlan({ qoLens: [1, 1, 1, 1, 1, 1, 1, 1], kvLens: [4096, 256, 256, 256, 256, 256, 256, 256], numQoHeads: 2 }, { workgroups: 8 }),
+  // The decode kernel's granularity: 8 query heads over 2 KV heads, items of one KV head's 4 query heads.
+  'gqa-decode-head-groups': () => plan({ qoLens: [1, 1, 0, 1], kvLens: [1000, 300, 50, 0], numQoHeads: 8 }, { workgroups: 5 }, { itemHeads: 4 }),
   // Prefill (100 queries, 100 keys), append (16 onto 600), two decodes, one with no keys yet.
-  'mixed-prefill-append-decode': () => plan({ qoLens: [100, 16, 1, 1], kvLens: [100, 616, 1000, 0], numQoHeads: 2 }, { workgroups: 6, chunk: 256 }),
+  'mixed-prefill-append-decode': () => plan({ qoLens: [100, 16, 1, 1], kvLens: [100, 616, 1000, 0], numQoHeads: 2 }, { workgroups: 6 }, { chunk: 256 }),
 };
 
 describe('golden plans (tests/golden/plans/NAME.json; a mismatch writes NAME-changed.json to review)', () => {
