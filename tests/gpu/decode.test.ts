@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { create } from 'webgpu';
-import { builtinVariant, checkAttentionArgs, compileVariant, createEngine, exampleTensors, pageBatch, randomBatch, type CompiledVariant, type Engine } from '#kernels/index.ts';
+import { builtinVariant, checkAttentionArgs, checkPlan, compileVariant, createEngine, decodeHeads, exampleTensors, pageBatch, plan, randomBatch, type AttentionArgs, type CompiledVariant, type Engine, type Plan } from '#kernels/index.ts';
 import { dawnEngine } from './dawn.ts';
 import { expectMatchesReference } from './tolerance.ts';
 
@@ -17,8 +17,25 @@ function compiled(id: string): CompiledVariant {
   return result.variant;
 }
 
+/** A plan with a forced chunk size on a few workgroups, so workgroups run several items in a row. */
+function forcedPlan(args: AttentionArgs, chunk: number, workgroups: number): Plan {
+  const shape = checkAttentionArgs(args);
+  return plan(shape, { workgroups }, { chunk, itemHeads: decodeHeads(shape.group) });
+}
+
+/** Runs a decode batch under the balanced plan, the naive plan and a forced-chunk plan; each must match the reference. */
+async function expectEveryPlanMatches(args: AttentionArgs, chunk: number, workgroups: number, tolerance?: number) {
+  for (const choice of ['balanced', 'naive', forcedPlan(args, chunk, workgroups)] as const) {
+    const result = await engine.run({ ...args, plan: choice });
+    expect(result.kernel).toBe('decode');
+    expect(result.plan!.kind).toBe(typeof choice === 'string' ? choice : 'balanced');
+    checkPlan(checkAttentionArgs(args), result.plan!);
+    expectMatchesReference(result, args, tolerance);
+  }
+}
+
 describe('split-KV decode with its merge equals the reference', () => {
-  it('over random decode batches: 1-12 requests, KV 0-1200 (split into chunks), GQA groups 1-8, ragged or paged', async () => {
+  it('over random decode batches (1-12 requests, KV 0-1200, GQA groups 1-8, ragged or paged) under balanced, naive and forced-chunk plans', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.record({
@@ -27,22 +44,41 @@ describe('split-KV decode with its merge equals the reference', () => {
           group: fc.constantFrom(1, 2, 3, 4, 8),
           headDim: fc.constantFrom(64, 128),
           pageSize: fc.constantFrom(0, 1, 16, 64),
+          chunk: fc.integer({ min: 1, max: 700 }),
+          workgroups: fc.integer({ min: 1, max: 7 }),
           seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
         }),
-        async ({ kvLens, numKvHeads, group, headDim, pageSize, seed }) => {
+        async ({ kvLens, numKvHeads, group, headDim, pageSize, chunk, workgroups, seed }) => {
           const ragged = randomBatch({ qoLens: kvLens.map(() => 1), kvLens, numQoHeads: numKvHeads * group, numKvHeads, headDim, causal: true, seed });
-          const args = pageSize ? pageBatch(ragged, pageSize, seed) : ragged;
-          const result = await engine.run(args);
-          expect(result.kernel).toBe('decode');
-          expectMatchesReference(result, args);
+          await expectEveryPlanMatches(pageSize ? pageBatch(ragged, pageSize, seed) : ragged, chunk, workgroups);
         },
       ),
       { numRuns: 12, seed: 5 },
     );
   });
 
-  it('gives the same results with the portable lane sum (workgroup memory instead of subgroups)', async () => {
-    const portable = await createEngine({ gpu: create([]), subgroups: false });
+  it('skips requests without a query, and runs requests whose keys are not a multiple of the chunk', async () => {
+    const args = randomBatch({ qoLens: [1, 0, 1, 1, 0], kvLens: [1000, 300, 77, 0, 0], numQoHeads: 8, numKvHeads: 2, headDim: 64, causal: true, seed: 9 });
+    const forced = forcedPlan(args, 96, 3);
+    // 1000 = 10 chunks of 96 + 40, 77 = one short chunk, and an empty request: per head group.
+    expect(forced.items.length).toBe(2 * (11 + 1 + 1));
+    expect(Math.max(...forced.loads)).toBeGreaterThan(forced.items[0].cost);
+    await expectEveryPlanMatches(args, 96, 3);
+  });
+
+  it('rejects a plan of another batch, naming it, and runs plans of 1 or 4 query heads per item', async () => {
+    const args = randomBatch({ qoLens: [1, 1], kvLens: [300, 20], numQoHeads: 4, numKvHeads: 1, headDim: 64, seed: 4 });
+    const other = randomBatch({ qoLens: [1, 1], kvLens: [300, 21], numQoHeads: 4, numKvHeads: 1, headDim: 64, seed: 4 });
+    await expect(engine.run({ ...args, plan: forcedPlan(other, 128, 2) })).rejects.toThrow(/^plan\.items: entry \d+ .* is outside this batch/);
+    await expect(engine.run({ ...args, plan: plan(checkAttentionArgs(args), { workgroups: 2 }, { itemHeads: 4 }) })).resolves.toMatchObject({ kernel: 'decode' });
+    const oneHead = await engine.run({ ...args, plan: plan(checkAttentionArgs(args), { workgroups: 2 }, { chunk: 64 }) });
+    expect(oneHead.plan!.itemHeads).toBe(1);
+    expectMatchesReference(oneHead, args);
+  });
+
+  it('gives the same results with the portable lane sum (workgroup memory instead of subgroups), several items per workgroup', async () => {
+    // Three plan workgroups: each runs several items, so the lane sums' barriers repeat across items.
+    const portable = await createEngine({ gpu: create([]), subgroups: false, planWorkgroups: 3 });
     for (const [kvLens, group] of [[[17, 0, 700], 4], [[1200, 5], 3]] as const) {
       const args = randomBatch({ qoLens: kvLens.map(() => 1), kvLens: [...kvLens], numQoHeads: 2 * group, numKvHeads: 2, headDim: 128, seed: 2 });
       const result = await portable.run(args);
@@ -54,9 +90,9 @@ describe('split-KV decode with its merge equals the reference', () => {
 
   it('merges chunks that saw no key (a sliding window) and requests with no keys without NaN', async () => {
     const args = { ...randomBatch({ qoLens: [1, 1, 1], kvLens: [1100, 0, 700], numQoHeads: 4, numKvHeads: 1, headDim: 64, seed: 3 }), variant: compiled('sliding-window'), vars: { window: 30 } };
-    const result = await engine.run(args);
-    expect(result.kernel).toBe('decode');
-    expectMatchesReference(result, args);
+    await expectEveryPlanMatches(args, 256, 2);
+    const result = await engine.run({ ...args, plan: forcedPlan(args, 256, 2) });
+    expect(result.plan!.merges.length).toBeGreaterThan(0);
     expect(result.lse[4]).toBe(-Infinity); // request 1 has no keys
   });
 
@@ -64,9 +100,7 @@ describe('split-KV decode with its merge equals the reference', () => {
     const variant = compiled(id);
     const batch = randomBatch({ qoLens: [1, 1, 1, 1], kvLens: [900, 33, 600, 1], numQoHeads: 8, numKvHeads: 2, headDim: 128, seed: 8 });
     const args = { ...batch, variant, tensors: exampleTensors(variant, checkAttentionArgs(batch), 8) };
-    const result = await engine.run(args);
-    expect(result.kernel).toBe('decode');
-    expectMatchesReference(result, args);
+    await expectEveryPlanMatches(args, 200, 3);
   });
 
   it('falls back to the prefill kernel for key transforms (RoPE), and refuses to force decode for them', async () => {
