@@ -7,7 +7,7 @@
  */
 import { create, globals } from 'webgpu';
 import {
-  acquireDevice, BUILTIN_VARIANTS, shareGptLike, checkAttentionArgs, compareArrays, planDecode, referenceAttention, builtinVariant, compileVariant, createEngine, measureReadBandwidth, median, pageBatch, randomBatch,
+  acquireDevice, BUILTIN_VARIANTS, shareGptLike, compareArrays, referenceAttention, builtinVariant, compileVariant, createEngine, measureReadBandwidth, median, pageBatch, randomBatch,
   type AttentionArgs, type CompiledVariant, type Engine,
 } from '#kernels/index.ts';
 
@@ -88,11 +88,12 @@ if (!only || only.includes('decode')) {
     const achieved = bytes / (ms / 1e3);
     report(`paged-decode (${kernel} kernel)`, { ms: +ms.toFixed(4), TBps: +(achieved / 1e12).toFixed(3), ofStreamRead: +(achieved / bandwidth).toFixed(3) });
   }
-  const shape = checkAttentionArgs(paged);
-  for (const target of [256, 4096]) {
-    const plan = planDecode(shape, target);
-    const ms = await gpuMs(engine, { ...paged, plan });
-    report(`paged-decode, ${plan.items.length / 4} items of ${plan.chunkSize} keys`, { ms: +ms.toFixed(4), ofStreamRead: +(bytes / (ms / 1e3) / bandwidth).toFixed(3) });
+  // The default plan fills DEFAULT_PLAN_WORKGROUPS (512) workgroups; other settings of planWorkgroups.
+  for (const planWorkgroups of [256, 1024, 2048]) {
+    const tuned = await createEngine({ backend: 'webgpu', device: acquired.device, planWorkgroups });
+    const result = await tuned.benchmark(paged, { runs: RUNS, warmupMs: WARMUP_MS });
+    const ms = result.timing!.ms;
+    report(`paged-decode, plan for ${planWorkgroups} workgroups`, { ms: +ms.toFixed(4), items: result.plan!.items.length, chunk: result.plan!.chunkSize, ofStreamRead: +(bytes / (ms / 1e3) / bandwidth).toFixed(3) });
   }
   for (const decodeLanes of [16, 32]) {
     const tuned = await createEngine({ backend: 'webgpu', device: acquired.device, decodeLanes });
@@ -117,27 +118,47 @@ if (!only || only.includes('decode')) {
 }
 
 if (!only || only.includes('plans')) {
-  // Split-KV plans on skewed and mixed decode batches (issue 5): the default plan cuts every
-  // request's keys into chunks sized so about 1024 workgroups run; the naive plan gives each
-  // request (and head group) one workgroup over all its keys.
-  const batches: [string, number[]][] = [
-    ['skewed: one 32768 + 63 of 512', [32768, ...Array(63).fill(512)]],
-    ['ShareGPT-like (prompt + output lengths, 64 requests)', shareGptLike(64, 7, 8192).map((r) => r.promptLen + r.outputLen)],
-    ['uniform: 64 of 4096', Array(64).fill(4096)],
+  // The load-balanced plan against the naive plan (issue 5) on the decode kernel: 32/8 heads, head
+  // dim 128, paged KV (pages of 16), one query per request. Balanced: plan() over the engine's
+  // planWorkgroups, keys split into chunks, longest item first to the least-loaded workgroup, split
+  // rows merged by the contraction kernel. Naive: one item per request and KV head's group of
+  // query heads, all its keys. Targets: skewed and ShareGPT-like ≥ 2× faster, uniform within 5%.
+  const small = randomBatch({ qoLens: [1, 1, 1, 1], kvLens: [3000, 40, 512, 0], numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 5 });
+  await verify('paged decode, balanced plan', { ...pageBatch(small, 16, 5), plan: 'balanced' });
+  await verify('paged decode, naive plan', { ...pageBatch(small, 16, 5), plan: 'naive' });
+  const batches: [string, number[], string][] = [
+    ['skewed: one 32768 + 63 of 512', [32768, ...Array<number>(63).fill(512)], '>= 2x'],
+    ['ShareGPT-like (prompt + output lengths, 64 requests)', shareGptLike(64, 7, 8192).map((r) => r.promptLen + r.outputLen), '>= 2x'],
+    ['uniform: 64 of 4096', Array<number>(64).fill(4096), 'within 5%'],
   ];
-  for (const [name, kvLens] of batches) {
-    const args = randomBatch({ qoLens: kvLens.map(() => 1), kvLens, numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 5 });
-    const shape = checkAttentionArgs(args);
-    const naive = planDecode(shape, 1, Number.MAX_SAFE_INTEGER);
-    const balanced = planDecode(shape);
-    const naiveMs = await gpuMs(engine, { ...args, plan: naive });
-    const balancedMs = await gpuMs(engine, { ...args, plan: balanced });
+  for (const [name, kvLens, target] of batches) {
+    console.error(`# plans: ${name}`);
+    const args = pageBatch(randomBatch({ qoLens: kvLens.map(() => 1), kvLens, numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 5 }), 16, 5);
+    const bytes = 2 * kvLens.reduce((sum, n) => sum + n, 0) * 8 * 128 * 4 + 2 * kvLens.length * 32 * 128 * 4;
+    // Interleaved rounds, so clock or thermal drift affects both plans alike; medians of the rounds.
+    const times = { naive: [] as number[], balanced: [] as number[] };
+    const plans: Record<string, { items: number; chunk: number; maxLoad: number; workgroups: number }> = {};
+    for (let round = 0; round < 3; round++) {
+      for (const choice of ['naive', 'balanced'] as const) {
+        const result = await engine.benchmark({ ...args, plan: choice }, { runs: RUNS, warmupMs: WARMUP_MS });
+        times[choice].push(result.timing!.ms);
+        const p = result.plan!;
+        plans[choice] = { items: p.items.length, chunk: p.chunkSize, maxLoad: p.maxLoad, workgroups: p.workgroups };
+      }
+    }
+    const naiveMs = median(times.naive);
+    const balancedMs = median(times.balanced);
     report(`decode plans, ${name}`, {
       naiveMs: +naiveMs.toFixed(4),
       balancedMs: +balancedMs.toFixed(4),
-      balancedItems: balanced.items.length / 4,
-      chunk: balanced.chunkSize,
-      speedup: +(naiveMs / balancedMs).toFixed(2),
+      speedup: +(naiveMs / balancedMs).toFixed(3),
+      predictedSpeedup: +(plans.naive.maxLoad / plans.balanced.maxLoad).toFixed(2),
+      target,
+      balancedItems: plans.balanced.items,
+      chunk: plans.balanced.chunk,
+      naiveItems: plans.naive.items,
+      workgroups: plans.balanced.workgroups,
+      balancedOfStreamRead: +(bytes / (balancedMs / 1e3) / bandwidth).toFixed(3),
     });
   }
 }
