@@ -94,6 +94,26 @@ test('the plan view draws the balanced and naive plans, and the balanced makespa
   }
 });
 
+test('the plan view measures both plans on this GPU: medians, their ratio, and the predicted ratio of the same plans', async ({ page }) => {
+  await page.goto('/formats#plans');
+  const lab = page.getByRole('region', { name: 'Load-balanced plans' });
+  await slide(page, 'Query heads', 2);
+  await lab.getByRole('button', { name: 'Measure on this GPU' }).click();
+  const measured = lab.getByTestId('plan-measured');
+  await expect(measured).toBeVisible({ timeout: 90_000 });
+  await expect(measured.locator('caption')).toContainText(/^Measured on .+: the decode kernel running each plan, median of 3 rounds/);
+  const shown = await tableValues(measured);
+  expect(Number(shown.balanced)).toBeGreaterThan(0);
+  expect(Number(shown.naive)).toBeGreaterThan(0);
+  // One KV head per query head: the plans that ran are the ones drawn, so the predicted ratios agree.
+  const skewed = { qoLens: Array<number>(32).fill(1), kvLens: [8192, ...Array<number>(31).fill(256)], numQoHeads: 2 };
+  const predicted = (naivePlan(skewed, { workgroups: 32 }).maxLoad / plan(skewed, { workgroups: 32 }).maxLoad).toFixed(2);
+  await expect(lab.getByTestId('plan-ratio')).toContainText(`${predicted}×`);
+  await expect(lab.getByTestId('plan-measured-ratio')).toContainText(`predicted for the plans that ran: ${predicted}×`);
+  const ratio = (Number(shown.naive) / Number(shown.balanced)).toFixed(2);
+  await expect(lab.getByTestId('plan-measured-ratio')).toContainText(new RegExp(`^Measured speed-up: (${ratio}|${(Number(ratio) - 0.01).toFixed(2)}|${(Number(ratio) + 0.01).toFixed(2)})×`));
+});
+
 test('the playground links to the formats views', async ({ page }) => {
   await page.goto('/playground');
   await expect(page.getByTestId('backend')).toHaveText('webgpu', { timeout: 60_000 });
