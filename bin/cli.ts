@@ -10,7 +10,7 @@ import { createEngine, type Engine } from '#kernels/index.ts';
 import { EXERCISES, findExercise, type Exercise } from '#playground/notebook/exercise-registry.ts';
 import type { ExerciseReport } from '#playground/notebook/exercise.ts';
 
-export const USAGE = `attn-lab: grade attention-variant exercises
+export const USAGE = `attn-lab: grade Attention Lab exercises
 
   attn-lab list [--json]                          the exercises, by id
   attn-lab grade <exercise> <file> [--json]       grade one submission

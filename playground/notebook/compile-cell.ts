@@ -69,7 +69,7 @@ function compile(source: string, options: CompileCellOptions): CompiledCell {
       if (statement.type === 'ImportDeclaration') {
         const specifier = String(statement.source.value);
         if (!options.allowedImports.includes(specifier)) {
-          throw at(statement.source, `a cell can import ${options.allowedImports.map((s) => `'${s}'`).join(' or ')}, not '${specifier}'`);
+          throw at(statement.source, `a cell can import ${new Intl.ListFormat('en', { type: 'disjunction' }).format(options.allowedImports.map((s) => `'${s}'`))}, not '${specifier}'`);
         }
         imports.push({ node: statement, names: statement.specifiers.map((s) => s.local.name) });
       } else if (statement.type.startsWith('Export')) {

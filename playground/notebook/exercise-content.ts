@@ -3,6 +3,7 @@
  * rendered when the site is built) and the code texts. Plain data, so a server load can pass it.
  */
 import type { Exercise } from './exercise-registry.ts';
+import type { SourceFormat } from './exercise-source.ts';
 import { createMarkdown, finishTokens } from './markdown.ts';
 
 export interface ExerciseContent {
@@ -15,6 +16,8 @@ export interface ExerciseContent {
   hintsHtml: string[];
   start: string;
   solution: string;
+  /** What the source holds (a variant, answers): the page marks errors as the learner types. */
+  format: SourceFormat;
 }
 
 /**
@@ -23,7 +26,7 @@ export interface ExerciseContent {
  */
 const HEADING_SHIFT = 2;
 
-export function exerciseContent(exercise: Pick<Exercise, 'id' | 'name' | 'title' | 'task' | 'hints' | 'start' | 'solution'>): ExerciseContent {
+export function exerciseContent(exercise: Pick<Exercise, 'id' | 'name' | 'title' | 'task' | 'hints' | 'start' | 'solution' | 'check'>): ExerciseContent {
   const md = createMarkdown();
   const file = `lessons/${exercise.id.replace('/', '/exercises/')}/README.md`;
   const fail = (errors: { message: string }[]) => {
@@ -51,5 +54,6 @@ export function exerciseContent(exercise: Pick<Exercise, 'id' | 'name' | 'title'
     hintsHtml,
     start: exercise.start,
     solution: exercise.solution,
+    format: exercise.check.format,
   };
 }

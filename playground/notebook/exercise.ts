@@ -1,11 +1,11 @@
 /**
- * Grading a variant exercise: the one code path behind the lesson page, the `attn-lab` CLI and the
- * tests. An exercise's `check.ts` calls `defineCheck` with its solution and its cases; the result
- * grades a learner's source on any engine (WebGPU or the CPU reference).
+ * Grading an exercise: the one code path behind the lesson page, the `attn-lab` CLI and the
+ * tests. An exercise's `check.ts` calls `defineCheck` with its solution, the format of its source
+ * (a variant, answers, or both: `exercise-source.ts`) and its cases; the result grades a learner's
+ * source on any engine (WebGPU or the CPU reference).
  */
 import {
   compareArrays,
-  compileVariant,
   referenceAttention,
   referenceWeights,
   type AttentionArgs,
@@ -13,6 +13,7 @@ import {
   type Diagnostic,
   type Engine,
 } from '#kernels/index.ts';
+import { readSource, VARIANT_ONLY, type AnswerValue, type SourceFormat } from './exercise-source.ts';
 
 /**
  * Tolerances, stated once. A GPU accumulates in fp32 and the reference in float64. With softmax an
@@ -35,10 +36,28 @@ export interface ExerciseCase {
   vars?: Record<string, number>;
 }
 
+/** A source as a case sees it: the compiled variant (when the format has one) and the answers. */
+export interface Submission {
+  variant?: CompiledVariant;
+  answers: Record<string, AnswerValue>;
+}
+
+/** A case that grades the submission itself (answers, a derived layout) rather than an attention run. */
+export interface CustomCase {
+  name: string;
+  description: string;
+  grade: (learner: Submission, solution: Submission, engine: Engine) => CaseResult | Promise<CaseResult>;
+}
+
+/** What a custom case decides: everything of a report but its name and description. */
+export type CaseResult = Omit<CaseReport, 'name' | 'description'>;
+
 export interface ExerciseDefinition {
   /** The solution's source: its reference output on each case is what the learner must match. */
   solution: string;
-  cases: ExerciseCase[];
+  /** What the source holds; default: a variant only. */
+  format?: SourceFormat;
+  cases: (ExerciseCase | CustomCase)[];
 }
 
 /** A matrix for drawing (a heatmap), row-major. */
@@ -79,6 +98,8 @@ export interface CaseReport {
   /** The worst request and head's attention weights under the solution and under the learner's variant. */
   expectedWeights?: Matrix;
   gotWeights?: Matrix;
+  /** Other pictures of a failure (a custom case's block grids). */
+  matrices?: Matrix[];
   /** The engine's run time for this case, milliseconds. */
   ms?: number;
 }
@@ -92,25 +113,36 @@ export interface ExerciseReport {
   cases: CaseReport[];
 }
 
-export type ExerciseCheck = (source: string, engine: Engine, options?: { signal?: AbortSignal }) => Promise<ExerciseReport>;
+/** A grader, and the format of the source it reads (the page marks the same errors as the learner types). */
+export type ExerciseCheck = ((source: string, engine: Engine, options?: { signal?: AbortSignal }) => Promise<ExerciseReport>) & { format: SourceFormat };
 
 export function defineCheck(definition: ExerciseDefinition): ExerciseCheck {
-  const solution = compileVariant(definition.solution);
+  const format = definition.format ?? VARIANT_ONLY;
+  const solution = readSource(definition.solution, format);
   if (!solution.ok) {
-    throw new Error(`the exercise's own solution does not compile: ${solution.errors.map((e) => `line ${e.line}: ${e.message}`).join('; ')}`);
+    throw new Error(`the exercise's own solution does not read: ${solution.diagnostics.map((e) => `line ${e.line}: ${e.message}`).join('; ')}`);
   }
-  return async (source, engine, options = {}) => {
-    const compiled = compileVariant(source);
-    if (!compiled.ok) {
-      return { passed: false, backend: engine.backend, tolerance: TOLERANCE_TEXT, diagnostics: compiled.errors, cases: [] };
+  if (!format.variant && definition.cases.some((c) => 'batch' in c)) {
+    throw new Error('an exercise whose source holds no variant has no attention cases (a case with batch())');
+  }
+  const check = async (source: string, engine: Engine, options: { signal?: AbortSignal } = {}): Promise<ExerciseReport> => {
+    const read = readSource(source, format);
+    if (!read.ok) {
+      return { passed: false, backend: engine.backend, tolerance: TOLERANCE_TEXT, diagnostics: read.diagnostics, cases: [] };
     }
     const cases: CaseReport[] = [];
     for (const exerciseCase of definition.cases) {
       options.signal?.throwIfAborted();
-      cases.push(await gradeCase(exerciseCase, compiled.variant, solution.variant, engine));
+      if ('batch' in exerciseCase) {
+        cases.push(await gradeCase(exerciseCase, read.variant!, solution.variant!, engine));
+      } else {
+        const result = await exerciseCase.grade(read, solution, engine);
+        cases.push({ name: exerciseCase.name, description: exerciseCase.description, ...result });
+      }
     }
     return { passed: cases.every((c) => c.passed), backend: engine.backend, tolerance: TOLERANCE_TEXT, diagnostics: [], cases };
   };
+  return Object.assign(check, { format });
 }
 
 async function gradeCase(exerciseCase: ExerciseCase, learner: CompiledVariant, solution: CompiledVariant, engine: Engine): Promise<CaseReport> {

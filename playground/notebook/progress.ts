@@ -10,6 +10,12 @@ export const PROGRESS_FORMAT = 'attention-lab-progress';
 export const PROGRESS_VERSION = 1;
 /** One key for every lesson's exercises: export and import read and write it whole. */
 export const PROGRESS_STORAGE_KEY = 'attention-lab:progress';
+/**
+ * Code typed since the last full save, by exercise id: written synchronously on every edit (one
+ * small string per exercise being edited), so a tab that crashes between an edit and the
+ * debounced save of the whole progress loses nothing. Loading applies it over the saved code.
+ */
+export const DRAFTS_STORAGE_KEY = 'attention-lab:drafts';
 /** A bound on one exercise's code, far above any real answer, so a bad file cannot fill storage. */
 export const MAX_CODE_LENGTH = 200_000;
 
@@ -115,14 +121,63 @@ export function loadProgress(storage: ProgressStorage | undefined, warn: Warn = 
   } catch (error) {
     warn(`Attention Lab: saved progress could not be read (${error instanceof Error ? error.message : String(error)}).`);
   }
-  if (text === null) return emptyProgress();
-  const parsed = parseProgress(text);
-  if (!parsed.ok) {
-    warn(`Attention Lab: ignoring saved progress. ${parsed.error}`);
-    return emptyProgress();
+  let progress = emptyProgress();
+  if (text !== null) {
+    const parsed = parseProgress(text);
+    if (!parsed.ok) warn(`Attention Lab: ignoring saved progress. ${parsed.error}`);
+    else {
+      for (const reason of parsed.skipped) warn(`Attention Lab: ignoring saved progress of ${reason}.`);
+      progress = parsed.progress;
+    }
   }
-  for (const reason of parsed.skipped) warn(`Attention Lab: ignoring saved progress of ${reason}.`);
-  return parsed.progress;
+  for (const [id, code] of Object.entries(loadDrafts(storage, warn))) {
+    progress.exercises[id] = { ...(progress.exercises[id] ?? { passed: false, hintsShown: 0, solutionShown: false }), code };
+  }
+  return progress;
+}
+
+/** The drafts that validate (an exercise id, a string within the length bound); the rest are ignored with a warning. */
+function loadDrafts(storage: ProgressStorage | undefined, warn: Warn): Record<string, string> {
+  let text: string | null = null;
+  try {
+    text = storage?.getItem(DRAFTS_STORAGE_KEY) ?? null;
+  } catch {
+    return {};
+  }
+  if (text === null) return {};
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    warn('Attention Lab: ignoring unsaved edits: they are not valid JSON.');
+    return {};
+  }
+  if (!isRecord(data)) return {};
+  const drafts: Record<string, string> = {};
+  for (const [id, code] of Object.entries(data)) {
+    if (EXERCISE_ID.test(id) && typeof code === 'string' && code.length <= MAX_CODE_LENGTH) drafts[id] = code;
+    else warn(`Attention Lab: ignoring the unsaved edit of ${id}.`);
+  }
+  return drafts;
+}
+
+function writeDrafts(storage: ProgressStorage, change: (drafts: Record<string, string>) => void, warn: Warn): void {
+  const drafts = loadDrafts(storage, warn);
+  change(drafts);
+  try {
+    storage.setItem(DRAFTS_STORAGE_KEY, JSON.stringify(drafts));
+  } catch (error) {
+    warn(`Attention Lab: an edit could not be saved (${error instanceof Error ? error.message : String(error)}).`);
+  }
+}
+
+/**
+ * Keeps one exercise's code at once, on every edit: cheap (only the drafts, usually one entry, are
+ * read and written), so it needs no debounce and survives a crash right after the keystroke.
+ */
+export function saveDraft(storage: ProgressStorage | undefined, id: string, code: string, warn: Warn = console.warn): void {
+  if (!storage || code.length > MAX_CODE_LENGTH) return;
+  writeDrafts(storage, (drafts) => (drafts[id] = code), warn);
 }
 
 /**
@@ -133,7 +188,8 @@ export function saveExercise(storage: ProgressStorage | undefined, id: string, e
   if (!storage) return;
   const progress = loadProgress(storage, warn);
   progress.exercises[id] = pickEntry(entry);
-  write(storage, progress, warn);
+  // Once the whole entry is stored, its draft is no longer newer than it.
+  if (write(storage, progress, warn)) writeDrafts(storage, (drafts) => delete drafts[id], warn);
 }
 
 /**
@@ -149,6 +205,8 @@ export function importProgress(storage: ProgressStorage, text: string, warn: War
   const progress = loadProgress(storage, warn);
   Object.assign(progress.exercises, parsed.progress.exercises);
   if (!write(storage, progress, warn)) return { ok: false, error: 'The browser refused to store the imported progress (storage full or blocked).' };
+  // An imported exercise's code replaces an unsaved edit of it too.
+  writeDrafts(storage, (drafts) => Object.keys(parsed.progress.exercises).forEach((id) => delete drafts[id]), warn);
   return { ok: true, count: Object.keys(parsed.progress.exercises).length };
 }
 

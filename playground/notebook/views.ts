@@ -1,10 +1,12 @@
 import type { Component } from 'svelte';
+import BsrGrid from '../viz/BsrGrid.svelte';
 import Heatmap from '../viz/Heatmap.svelte';
 import CodeView from './views/CodeView.svelte';
+import TableView from './views/TableView.svelte';
 import type { ViewName } from './view-names.ts';
 
 /**
  * The components ```view cells name, each drawn with the props its cell computes. Props are
  * plain values computed by cells at run time, so they cannot be typed here.
  */
-export const VIEWS: Record<ViewName, Component<any>> = { Heatmap, Code: CodeView };
+export const VIEWS: Record<ViewName, Component<any>> = { Heatmap, Code: CodeView, BsrGrid, Table: TableView };

@@ -21,8 +21,23 @@ describe('attn-lab, end to end', () => {
       { id: '01-jit-variants/01-soft-cap', title: 'Soft-cap the logits' },
       { id: '01-jit-variants/02-flash-sigmoid', title: 'FlashSigmoid' },
       { id: '01-jit-variants/03-sliding-window-sink', title: 'Sliding window with attention sinks' },
+      { id: '02-sparse-attention/01-fixed-pattern', title: 'The fixed pattern, and its blocks' },
+      { id: '02-sparse-attention/02-fill-bsr', title: 'Fill in a BSR layout' },
     ]);
   });
+
+  test("grade: lesson 2's exercises, start fails and solution passes through the same code path", () => {
+    const folder = 'lessons/02-sparse-attention/exercises';
+    for (const [name, cases] of [['01-fixed-pattern', 6], ['02-fill-bsr', 5]] as const) {
+      const start = attnLab('grade', name, `${folder}/${name}/start.ts`, '--backend', 'cpu');
+      expect(start.code, start.stdout + start.stderr).toBe(1);
+      expect(start.stdout).toMatch(new RegExp(`^FAIL {2}lessons/.*/start\\.ts \\(\\d/${cases} cases\\)$`, 'm'));
+      const solution = attnLab('grade', name, `${folder}/${name}/solution.ts`, '--backend', 'cpu');
+      expect(solution.code, solution.stdout + solution.stderr).toBe(0);
+      expect(solution.stdout).toContain(`(${cases}/${cases} cases)`);
+      if (name === '02-fill-bsr') expect(start.stdout).toContain('FAIL  blocks per block row (indptr): Block row 0 (queries 0–3) should store 1 block');
+    }
+  }, 30_000);
 
   test('grade: the start file fails with exit code 1, the solution passes with 0', () => {
     const start = attnLab('grade', 'flash-sigmoid', `${EXERCISES}/02-flash-sigmoid/start.ts`, '--backend', 'cpu');

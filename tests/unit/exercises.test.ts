@@ -4,6 +4,8 @@ import { EXERCISES, findExercise } from '#playground/notebook/exercise-registry.
 import { check as softCap } from '../../lessons/01-jit-variants/exercises/01-soft-cap/check.ts';
 import { check as flashSigmoid } from '../../lessons/01-jit-variants/exercises/02-flash-sigmoid/check.ts';
 import { check as slidingWindowSink } from '../../lessons/01-jit-variants/exercises/03-sliding-window-sink/check.ts';
+import { check as fixedPattern } from '../../lessons/02-sparse-attention/exercises/01-fixed-pattern/check.ts';
+import { check as fillBsr } from '../../lessons/02-sparse-attention/exercises/02-fill-bsr/check.ts';
 
 const engine = await createEngine({ backend: 'cpu' });
 
@@ -13,6 +15,12 @@ describe('every exercise', () => {
     expect(findExercise('01-soft-cap').check).toBe(softCap);
     expect(findExercise('02-flash-sigmoid').check).toBe(flashSigmoid);
     expect(findExercise('03-sliding-window-sink').check).toBe(slidingWindowSink);
+  });
+
+  test("lesson 2 has its two exercises, each graded by its folder's check.ts", () => {
+    expect(EXERCISES.map((e) => e.id)).toEqual(expect.arrayContaining(['02-sparse-attention/01-fixed-pattern', '02-sparse-attention/02-fill-bsr']));
+    expect(findExercise('fixed-pattern').check).toBe(fixedPattern);
+    expect(findExercise('fill-bsr').check).toBe(fillBsr);
   });
 
   for (const exercise of EXERCISES) {
@@ -38,9 +46,68 @@ describe('every exercise', () => {
         const failed = report.cases.filter((c) => !c.passed);
         expect(failed.length).toBeGreaterThan(0);
         for (const c of failed) {
-          expect(c.summary).toMatch(/expected|declare|failed/);
+          // An attention case names expected and got values; a custom case says what is wrong in a sentence.
+          expect(c.summary).toMatch(/expected|declare|failed|should|off|not|differs/);
         }
       });
     });
   }
+});
+
+const MASK = `export const vars = { stride: 16 as i32 };
+export function logitsMask(idx: Idx): boolean {
+  const pos = idx.qo + idx.kvLen - idx.qoLen;
+  return idx.kv <= pos && (pos - idx.kv < vars.stride || idx.kv % vars.stride == vars.stride - 1);
+}
+`;
+
+describe('lesson 2: the fixed pattern and its blocks', () => {
+  test('a right mask with a wrong prediction fails only the prediction, and says which way it is off', async () => {
+    const report = await fixedPattern(`${MASK}export const nonEmptyBlocks = 36;\nexport const fullBlocks = 7;\n`, engine);
+    expect(report.cases.filter((c) => !c.passed).map((c) => c.name)).toEqual(['predicted blocks, 64 tokens in 8 × 8 blocks']);
+    expect(report.cases.at(-1)!.summary).toBe('Your prediction is off: 36 non-empty blocks is too many. Count block row by block row.');
+  });
+
+  test('the right counts with the causal mask pass the prediction and fail the attention cases', async () => {
+    const causal = 'export const vars = { stride: 16 as i32 };\nexport function logitsMask(idx: Idx): boolean { return idx.kv <= idx.qo + idx.kvLen - idx.qoLen; }\n';
+    const report = await fixedPattern(`${causal}export const nonEmptyBlocks = 27;\nexport const fullBlocks = 7;\n`, engine);
+    expect(report.cases.at(-1)!.passed).toBe(true);
+    expect(report.cases.find((c) => c.name === 'prefill of 64 tokens, stride 16')!.passed).toBe(false);
+    // Two keys and a stride of 2: causal and the pattern agree on the short cases.
+    expect(report.cases.find((c) => c.name === 'length 1')!.passed).toBe(true);
+  });
+
+  test('an answer that is an expression is a diagnostic at its line, and no case runs', async () => {
+    const report = await fixedPattern(`${MASK}export const nonEmptyBlocks = 20 + 7;\nexport const fullBlocks = 7;\n`, engine);
+    expect(report.cases).toEqual([]);
+    expect(report.diagnostics).toEqual([expect.objectContaining({ line: 6, message: expect.stringContaining('it is read, not run') })]);
+  });
+});
+
+describe('lesson 2: filling a BSR layout', () => {
+  const grade = (indptr: number[], indices: number[]) => fillBsr(`export const indptr = [${indptr}];\nexport const indices = [${indices}];\n`, engine);
+  const failedNames = (report: Awaited<ReturnType<typeof grade>>) => report.cases.filter((c) => !c.passed).map((c) => c.name);
+
+  test('a missing block loses kept scores: the rows it touches are named, and the mask and layout are drawn', async () => {
+    // Block (2, 1) holds keys 4 and 7 for queries 8–11: left out here.
+    const report = await grade([0, 1, 3, 4, 4], [0, 0, 1, 0]);
+    expect(failedNames(report)).toEqual(['blocks per block row (indptr)', 'no kept score left out', 'attention over your layout']);
+    const lost = report.cases.find((c) => c.name === 'no kept score left out')!;
+    expect(lost.summary).toContain('block (2, 1) with query 8, key 4');
+    expect(lost.matrices?.map((m) => [m.rows, m.cols])).toEqual([[16, 16], [4, 4]]);
+    expect(report.cases.at(-1)!.summary).toContain('on queries 8, 9, 10, 11');
+  });
+
+  test('an extra all-masked block wastes work but changes no output', async () => {
+    // Block (2, 2): keys 8–11 were dropped.
+    const report = await grade([0, 1, 3, 6, 6], [0, 0, 1, 0, 1, 2]);
+    expect(failedNames(report)).toEqual(['blocks per block row (indptr)', 'no empty block stored']);
+    expect(report.cases.find((c) => c.name === 'no empty block stored')!.summary).toContain('block (2, 2)');
+  });
+
+  test('arrays that are not a BSR matrix say why, and the cases that need one wait for it', async () => {
+    const report = await grade([0, 1, 3, 5, 5], [0, 1, 0, 0, 1]);
+    expect(report.cases[0]).toMatchObject({ passed: false, summary: expect.stringContaining('block columns in a row must strictly increase') });
+    expect(report.cases.slice(2).every((c) => c.summary.startsWith('Not checked'))).toBe(true);
+  });
 });

@@ -4,7 +4,9 @@ import {
   importProgress,
   loadProgress,
   parseProgress,
+  DRAFTS_STORAGE_KEY,
   PROGRESS_STORAGE_KEY,
+  saveDraft,
   saveExercise,
   serializeProgress,
   type ExerciseProgress,
@@ -177,5 +179,42 @@ describe('importProgress', () => {
 
   it('refuses a foreign file with the parser sentence', () => {
     expect(importProgress(memoryStorage(), '{"hello": 1}')).toMatchObject({ ok: false, error: expect.stringContaining('not an Attention Lab progress file') });
+  });
+});
+
+describe('drafts: code kept on every edit, before the debounced save', () => {
+  it('a draft typed after the last save wins when loading, and a full save retires it', () => {
+    const storage = memoryStorage();
+    saveExercise(storage, SOFT_CAP, entry);
+    saveDraft(storage, SOFT_CAP, 'export const vars = { cap: 2.0 };');
+    // As if the tab crashed here: no full save followed the edit.
+    expect(loadProgress(storage).exercises[SOFT_CAP]).toEqual({ ...entry, code: 'export const vars = { cap: 2.0 };' });
+    saveExercise(storage, SOFT_CAP, { ...entry, code: 'export const vars = { cap: 3.0 };' });
+    expect(JSON.parse(storage.items.get(DRAFTS_STORAGE_KEY)!)).toEqual({});
+    expect(loadProgress(storage).exercises[SOFT_CAP].code).toBe('export const vars = { cap: 3.0 };');
+  });
+
+  it('a draft of an exercise never saved before becomes a fresh entry', () => {
+    const storage = memoryStorage();
+    saveDraft(storage, SIGMOID, 'typed');
+    expect(loadProgress(storage).exercises[SIGMOID]).toEqual({ code: 'typed', passed: false, hintsShown: 0, solutionShown: false });
+  });
+
+  it('corrupt drafts are ignored with a warning, and the saved progress still loads', () => {
+    const storage = memoryStorage();
+    saveExercise(storage, SOFT_CAP, entry);
+    storage.items.set(DRAFTS_STORAGE_KEY, '{"../x": "a", "' + SIGMOID + '": 5}');
+    const { warnings, warn } = collectWarnings();
+    expect(loadProgress(storage, warn).exercises).toEqual({ [SOFT_CAP]: entry });
+    expect(warnings).toHaveLength(2);
+    storage.items.set(DRAFTS_STORAGE_KEY, '{not json');
+    expect(loadProgress(storage, warn).exercises).toEqual({ [SOFT_CAP]: entry });
+  });
+
+  it('importing an exercise replaces its unsaved draft too', () => {
+    const storage = memoryStorage();
+    saveDraft(storage, SOFT_CAP, 'draft');
+    expect(importProgress(storage, fileWith({ [SOFT_CAP]: entry }))).toEqual({ ok: true, count: 1 });
+    expect(loadProgress(storage).exercises[SOFT_CAP]).toEqual(entry);
   });
 });
