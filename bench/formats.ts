@@ -1,0 +1,81 @@
+/**
+ * Block-sparse and composable-format benchmarks for the GPU machine (issue 5), same method as
+ * bench/attention.ts: medians of timestamp-query GPU times after warm-up, ratios from one run.
+ *
+ *   npm run bench:build && (on the GPU machine) source .device/setup.sh && node .device/formats.mjs
+ *
+ * BENCH_ONLY=sparse,cascade picks sections.
+ */
+import {
+  bsrAttention, bsrFromBlocks, bsrStats, compileVariant, randomBatch, referenceAttention, seededRandom,
+  type AttentionArgs, type BsrLayout, type CompiledVariant,
+} from '#kernels/index.ts';
+import { benchSetup, gpuMs, keepAlive, report, section, verify } from './common.ts';
+
+const { engine } = await benchSetup();
+
+/** The block mask applied score by score, the way a dense kernel must without a sparse format. */
+const BLOCK_MASK_SOURCE = `// A 64×64 block mask read per score: block (qo / 64, kv / 64) is kept when its entry is 1.
+export const vars = { blockCols: 1 as i32 };
+export const tensors = { blocks: 'i32' };
+export function logitsMask(idx: Idx): boolean {
+  return tensors.blocks[(idx.qo >> 6) * vars.blockCols + (idx.kv >> 6)] === 1;
+}
+`;
+
+function blockMaskVariant(): CompiledVariant {
+  const result = compileVariant(BLOCK_MASK_SOURCE);
+  if (!result.ok) throw new Error(`the block-mask variant failed to compile: ${JSON.stringify(result.diagnostics)}`);
+  return result.variant;
+}
+
+/**
+ * One request of `length` queries and keys with a random 64×64 block mask of the given density
+ * (the diagonal block always kept): the dense-kernel arguments (mask as a tensor, read per score)
+ * and the same mask as a BSR layout of full blocks.
+ */
+function blockSparse(length: number, density: number, heads: { q: number; kv: number }, seed: number): { dense: AttentionArgs; bsr: BsrLayout } {
+  const base = randomBatch({ qoLens: [length], kvLens: [length], numQoHeads: heads.q, numKvHeads: heads.kv, headDim: 128, seed });
+  const n = length / 64;
+  const random = seededRandom(seed);
+  const blocks = new Int32Array(n * n);
+  const list = [];
+  for (let row = 0; row < n; row++) {
+    for (let col = 0; col < n; col++) {
+      if (row === col || random() < density) {
+        blocks[row * n + col] = 1;
+        list.push({ row, col });
+      }
+    }
+  }
+  const matrix = bsrFromBlocks({ rows: length, cols: length, R: 64, C: 64, blocks: list });
+  return { dense: { ...base, variant: blockMaskVariant(), vars: { blockCols: n }, tensors: { blocks } }, bsr: { R: 64, C: 64, heads: 'shared', matrices: [matrix] } };
+}
+
+if (section('sparse')) {
+  const small = blockSparse(512, 0.3, { q: 4, kv: 2 }, 7);
+  const want = referenceAttention(small.dense);
+  await verify(engine, 'dense kernel with the block mask per score', small.dense, want);
+  await verify(engine, 'block-sparse kernel', { ...small.dense, bsr: small.bsr }, bsrAttention(small.dense, small.bsr));
+  const L = Number(process.env.BENCH_SPARSE_LENGTH ?? 8192);
+  for (const density of [0.1, 0.25, 0.5]) {
+    console.error(`# block-sparse L${L}, ${density * 100}% of blocks`);
+    const { dense, bsr } = blockSparse(L, density, { q: 32, kv: 8 }, 11);
+    const stats = bsrStats(bsr.matrices[0]);
+    const denseMs = await gpuMs(engine, dense);
+    const sparseMs = await gpuMs(engine, { ...dense, bsr });
+    const unmaskedMs = density === 0.1 ? await gpuMs(engine, { ...dense, variant: undefined, vars: undefined, tensors: undefined }) : NaN;
+    report('block-sparse (B1 H32/8 d128, 64x64 blocks)', {
+      length: L,
+      blockDensity: +stats.density.toFixed(4),
+      denseMaskedMs: +denseMs.toFixed(3),
+      bsrMs: +sparseMs.toFixed(3),
+      speedup: +(denseMs / sparseMs).toFixed(2),
+      ...(Number.isNaN(unmaskedMs) ? {} : { denseUnmaskedMs: +unmaskedMs.toFixed(3) }),
+    });
+  }
+}
+
+clearInterval(keepAlive);
+engine.destroy();
+process.exit(0);
