@@ -9,7 +9,7 @@ export default defineConfig({
     target: 'node20',
     minify: false,
     rollupOptions: {
-      input: { attention: 'bench/attention.ts', calibrate: 'bench/calibrate.ts' },
+      input: { attention: 'bench/attention.ts', calibrate: 'bench/calibrate.ts', formats: 'bench/formats.ts' },
       external: ['webgpu'],
       output: { entryFileNames: '[name].mjs', format: 'es' },
     },
