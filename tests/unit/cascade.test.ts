@@ -1,0 +1,49 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  AttentionInputError, builtinVariant, cascadeLevels, compareArrays, compileVariant, mergeStateArrays, pageBatch, randomBatch, referenceAttention, sharedPrefixBatch,
+} from '#kernels/index.ts';
+
+describe('cascadeLevels', () => {
+  it('splits a shared-prefix batch into levels whose merged states equal full attention (decode and append, GQA, causal or not)', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          pageSize: fc.constantFrom(1, 4, 16),
+          prefixPages: fc.integer({ min: 1, max: 4 }),
+          requests: fc.array(fc.record({ qo: fc.integer({ min: 0, max: 3 }), extra: fc.integer({ min: 0, max: 40 }) }), { minLength: 1, maxLength: 5 }),
+          causal: fc.boolean(),
+          seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        }),
+        ({ pageSize, prefixPages, requests, causal, seed }) => {
+          const prefixLen = prefixPages * pageSize;
+          const base = randomBatch({ qoLens: requests.map((r) => r.qo), kvLens: requests.map((r) => prefixLen + r.qo + r.extra), numQoHeads: 4, numKvHeads: 2, headDim: 64, causal, seed });
+          const args = sharedPrefixBatch(pageBatch(base, pageSize, seed), prefixLen);
+          const levels = cascadeLevels(args, prefixLen);
+          const merged = mergeStateArrays([referenceAttention(levels.prefix), referenceAttention(levels.suffix)], 64);
+          const want = referenceAttention(args);
+          expect(compareArrays(merged.o, want.o).maxAbsError).toBeLessThan(1e-6);
+          const lse = compareArrays(merged.lse, want.lse);
+          expect(lse.mismatchedSpecials).toEqual([]);
+          expect(lse.maxAbsError).toBeLessThan(1e-5);
+        },
+      ),
+      { numRuns: 40, seed: 4 },
+    );
+  });
+
+  it('rejects what it cannot cascade, naming the argument', () => {
+    const ragged = randomBatch({ qoLens: [1, 1], kvLens: [40, 50], numQoHeads: 2, numKvHeads: 1, headDim: 64, causal: true, seed: 1 });
+    expect(() => cascadeLevels(ragged, 16)).toThrow(/kv: cascade needs a paged KV cache/);
+    const paged = pageBatch(ragged, 8, 1);
+    expect(() => cascadeLevels(paged, 16)).toThrow(/kv\.kvIndices: entry 5 \(request 1, page 0\)/);
+    const shared = sharedPrefixBatch(paged, 16);
+    expect(() => cascadeLevels(shared, 12)).toThrow(/prefixLen: must be a positive multiple of the page size 8/);
+    expect(() => cascadeLevels(shared, 48)).toThrow(/request 0 has only 40 keys/);
+    const soft = compileVariant(builtinVariant('soft-cap').source);
+    if (!soft.ok) throw new Error('soft-cap failed to compile');
+    expect(() => cascadeLevels({ ...shared, variant: soft.variant }, 16)).toThrow(AttentionInputError);
+    const prefill = sharedPrefixBatch(pageBatch(randomBatch({ qoLens: [30, 1], kvLens: [40, 50], numQoHeads: 2, numKvHeads: 1, headDim: 64, causal: true, seed: 2 }), 8, 2), 16);
+    expect(() => cascadeLevels(prefill, 16)).toThrow(/request 0's first query would not see the whole prefix/);
+  });
+});
