@@ -6,7 +6,11 @@ import { plainAttention, RaggedAttentionKernel } from './gpu/ragged-attention.ts
 import { PipelineCache, type PipelineStats } from './gpu/pipelines.ts';
 import type { RepeatOptions } from './gpu/dispatch.ts';
 import { referenceAttention } from './reference/attention.ts';
-import { bsrAttention } from './formats/bsr.ts';
+import { bsrAttention, composableAttention } from './formats/bsr.ts';
+import { cascadeLevels } from './formats/cascade.ts';
+import { mergeStateArrays } from './formats/merge.ts';
+import { runCascade, runFormats, type Kernels } from './gpu/composed.ts';
+import { MergeKernel } from './gpu/merge.ts';
 import type { AttentionArgs, AttentionResult } from './types.ts';
 
 export type Backend = 'webgpu' | 'cpu';
@@ -76,6 +80,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const decode = new DecodeAttentionKernel(device, acquired.hasTimestamps, pipelines, { lanes, heads: options.decodeHeads, keysInFlight: options.decodeKeysInFlight }, {
     workgroups: options.planWorkgroups ?? DEFAULT_PLAN_WORKGROUPS,
   });
+  const kernels: Kernels = { device, hasTimestamps: acquired.hasTimestamps, ragged, decode, merge: new MergeKernel(device, pipelines), workgroups: decode.planDevice.workgroups };
   return {
     backend,
     description: acquired.adapterName,
@@ -95,6 +100,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   async function execute(args: AttentionArgs, repeat?: RepeatOptions): Promise<AttentionResult> {
     const shape = checkAttentionArgs(args);
     if (lostReason !== undefined) throw new GpuError(`the GPU device was lost (${lostReason}); create a new engine`);
+    const format = formatOf(args);
+    if (format === 'formats') return runFormats(kernels, shape, args, args.formats!, repeat);
+    if (format === 'sharedPrefix') return runCascade(kernels, args, args.sharedPrefix!, repeat);
     const decodable = !args.bsr && canDecode(shape, args.variant ?? plainAttention());
     const kernel = args.kernel ?? (decodable ? 'decode' : 'prefill');
     if (kernel === 'decode' && !decodable) {
@@ -114,7 +122,7 @@ function cpuEngine(): Engine {
     lostReason: undefined,
     async run(args) {
       const started = performance.now();
-      const result = args.bsr ? bsrAttention(args, args.bsr) : referenceAttention(args);
+      const result = cpuAttention(args);
       return { ...result, timing: { ms: performance.now() - started, source: 'cpu' } };
     },
     async benchmark() {
@@ -122,4 +130,23 @@ function cpuEngine(): Engine {
     },
     destroy() {},
   };
+}
+
+/** Which of the exclusive sparse/composed modes a run asks for; two at once is an error. */
+function formatOf(args: AttentionArgs): 'bsr' | 'formats' | 'sharedPrefix' | undefined {
+  const asked = (['bsr', 'formats', 'sharedPrefix'] as const).filter((name) => args[name] !== undefined);
+  if (asked.length > 1) throw new AttentionInputError(asked[1], `cannot be combined with ${asked[0]}; pass one of bsr, formats and sharedPrefix`);
+  return asked[0];
+}
+
+/** The CPU backend: the reference, or the block-sparse / composed / cascade reference the arguments ask for. */
+function cpuAttention(args: AttentionArgs): { o: Float32Array; lse: Float32Array } {
+  const format = formatOf(args);
+  if (format === 'bsr') return bsrAttention(args, args.bsr!);
+  if (format === 'formats') return composableAttention(args, args.formats!);
+  if (format === 'sharedPrefix') {
+    const levels = cascadeLevels(args, args.sharedPrefix!);
+    return mergeStateArrays([referenceAttention(levels.prefix), referenceAttention(levels.suffix)], args.headDim, { useSoftmax: args.variant?.useSoftmax ?? true });
+  }
+  return referenceAttention(args);
 }

@@ -72,6 +72,18 @@ export interface AttentionArgs {
    */
   bsr?: BsrLayout;
   /**
+   * Composable formats: several BSR layouts (block sizes may differ) that never store the same
+   * score, each computed on its own and merged by log-sum-exp (the CPU checks they are disjoint;
+   * the GPU trusts it).
+   */
+  formats?: BsrLayout[];
+  /**
+   * Cascade attention: every request's paged KV starts with these many keys on the same pages
+   * (formats/cascade.ts). They are attended once for all queries of the batch and merged with each
+   * request's own keys. Plain attention only (no variant hooks).
+   */
+  sharedPrefix?: number;
+  /**
    * WebGPU decode only: the plan the decode kernel executes: `'balanced'` (default: `plan()`, keys
    * split and items spread over the engine's `planWorkgroups`), `'naive'` (one item per request
    * and KV head's group of query heads, no split), or a Plan made with `itemHeads` of
@@ -91,7 +103,7 @@ export interface AttentionResult {
   /** `Engine.benchmark` only: the GPU milliseconds of each timed run (`timing.ms` is their median). */
   runTimes?: number[];
   /** Which GPU kernel ran: the register-tiled prefill kernel (walking block lists for `bsr`), the simple tiled one (vector hooks, small devices), or split-KV decode with its merge. */
-  kernel?: 'prefill-tiled' | 'prefill-bsr' | 'prefill' | 'decode';
+  kernel?: 'prefill-tiled' | 'prefill-bsr' | 'prefill-composed' | 'cascade' | 'prefill' | 'decode';
   /** Decode only: the plan that ran (its predicted loads beside the measured time). */
   plan?: Plan;
   /** CPU runs only: hook reads outside a tensor or vector (the GPU clamps the same reads). */

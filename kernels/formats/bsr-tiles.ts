@@ -39,7 +39,7 @@ export interface TileLists {
   entries: Uint32Array;
   /** 2 · tileQ · tileK / 32 words per MIXED tile: the stored-block bitmap, then the element-test bitmap. */
   bitmaps: Uint32Array;
-  /** Partial states per query row (the number of layouts when there are several, else 0). */
+  /** Partial states per query row (the number of layouts when there are several, or of key splits; else 0). */
   partialsPerRow: number;
   /** Tiles of each kind over all items and heads, and those skipped (touched by no stored block). */
   counts: { full: number; masked: number; mixed: number; skipped: number };
@@ -161,4 +161,46 @@ function forEachRect(
       if (c0 < c1) visit(r1 - r0, c0, c1, matrix.partial[n] === 1, r0, r1);
     }
   }
+}
+
+/**
+ * Dense tile lists with each query tile's keys split into `splits` contiguous runs of tiles, one
+ * item per run writing partial states (row `split + splits × queryRow`): split-KV for the tiled
+ * kernel, e.g. the shared level of cascade attention, where one query tile meets many keys.
+ * `kind` is FULL where no score needs the element test (no causal flag, no mask), else MASKED.
+ */
+export function splitTileLists(shape: BatchShape, splits: number, options: TileListOptions & { kind: typeof TILE_FULL | typeof TILE_MASKED }): TileLists {
+  const tileQ = options.tileQ ?? 64;
+  const tileK = options.tileK ?? 64;
+  if (!Number.isInteger(splits) || splits < 1) throw new RangeError(`splits must be a positive whole number, got ${splits}`);
+  const items: number[] = [];
+  const lists: number[] = [];
+  const entries: number[] = [];
+  const counts = { full: 0, masked: 0, mixed: 0, skipped: 0 };
+  for (let b = 0; b < shape.batchSize; b++) {
+    const qoLen = shape.qoIndptr[b + 1] - shape.qoIndptr[b];
+    const kvLen = shape.kvLens[b];
+    for (let q0 = 0; q0 < qoLen; q0 += tileQ) {
+      // Causal: keys past the tile's last query are never visible.
+      const kvEnd = shape.causal ? Math.max(0, Math.min(kvLen, Math.min(qoLen, q0 + tileQ) + kvLen - qoLen)) : kvLen;
+      const tiles = Math.ceil(kvEnd / tileK);
+      counts.skipped += Math.ceil(kvLen / tileK) - tiles;
+      for (let s = 0; s < splits; s++) {
+        items.push(b, q0, s, splits);
+        const first = Math.floor((s * tiles) / splits);
+        const end = Math.floor(((s + 1) * tiles) / splits);
+        lists.push(entries.length, end - first);
+        for (let t = first; t < end; t++) entries.push(t * tileK, options.kind);
+        if (options.kind === TILE_FULL) counts.full += end - first;
+        else counts.masked += end - first;
+      }
+    }
+  }
+  return {
+    tileQ, tileK, listHeads: 1, counts, partialsPerRow: splits,
+    items: Uint32Array.from(items),
+    lists: Uint32Array.from(lists),
+    entries: Uint32Array.from(entries),
+    bitmaps: new Uint32Array(0),
+  };
 }

@@ -1,6 +1,7 @@
 import { AttentionInputError } from '../errors.ts';
 import type { AttentionArgs, PagedKv } from '../types.ts';
 import { checkAttentionArgs } from './batch.ts';
+import { seededRandom } from './random.ts';
 
 /**
  * Cascade attention (FlashInfer's multi-level cascade, two levels): when every request's paged KV
@@ -86,21 +87,77 @@ export function cascadeLevels(args: AttentionArgs, prefixLen: number): CascadeLe
   };
 }
 
+export interface SharedPrefixSpec {
+  prefixLen: number;
+  /** Keys of each request after the prefix (its queries are its last `qoLens[b]` tokens). */
+  suffixLens: readonly number[];
+  /** Queries per request (default 1: decode). */
+  qoLens?: readonly number[];
+  numQoHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  pageSize: number;
+  causal?: boolean;
+  seed?: number;
+  /** Give each request its own copy of the prefix (same values, its own pages) instead of sharing pages. */
+  copies?: boolean;
+}
+
 /**
- * A paged batch of decode-like requests sharing a prefix: `prefixLen` keys on the same pages for
- * every request, then `suffixLens[b]` keys of its own, one query each unless `qoLens` says.
- * Built from a ragged batch's values so tests and benchmarks can check it against the reference.
+ * A paged batch whose requests start with the same `prefixLen` keys: on the same pages (what a
+ * radix or prefix cache gives), or with `copies` on pages of their own holding the same values.
+ * Values are uniform in [-1, 1), seeded; pages are numbered prefix first, then request by request.
  */
-export function sharedPrefixBatch(base: AttentionArgs & { kv: PagedKv }, prefixLen: number): AttentionArgs & { kv: PagedKv } {
-  const shape = checkAttentionArgs(base);
-  const { pageSize } = base.kv;
-  if (prefixLen % pageSize !== 0) throw new AttentionInputError('prefixLen', `must be a multiple of the page size ${pageSize}, got ${prefixLen}`);
-  const pages = prefixLen / pageSize;
-  // Every request's first pages become request 0's: the same page numbers, the same keys.
-  const kvIndices = Uint32Array.from(base.kv.kvIndices);
-  for (let b = 1; b < shape.batchSize; b++) {
-    if (shape.kvLens[b] < prefixLen) throw new AttentionInputError('prefixLen', `is ${prefixLen} but request ${b} has only ${shape.kvLens[b]} keys`);
-    for (let p = 0; p < pages; p++) kvIndices[shape.kvStarts[b] + p] = kvIndices[shape.kvStarts[0] + p];
+export function sharedPrefixBatch(spec: SharedPrefixSpec): AttentionArgs & { kv: PagedKv } {
+  const { prefixLen, suffixLens, pageSize, numKvHeads, headDim } = spec;
+  if (!Number.isInteger(prefixLen) || prefixLen < 0 || prefixLen % pageSize !== 0) {
+    throw new AttentionInputError('prefixLen', `must be a multiple of the page size ${pageSize}, got ${prefixLen}`);
   }
-  return { ...base, kv: { ...base.kv, kvIndices } };
+  const batchSize = suffixLens.length;
+  const qoLens = spec.qoLens ?? Array<number>(batchSize).fill(1);
+  const qoIndptr = new Uint32Array(batchSize + 1);
+  for (let b = 0; b < batchSize; b++) qoIndptr[b + 1] = qoIndptr[b] + qoLens[b];
+  const random = seededRandom(spec.seed ?? 1);
+  const fill = (n: number) => Float32Array.from({ length: n }, () => random() * 2 - 1);
+  const q = fill(qoIndptr[batchSize] * spec.numQoHeads * headDim);
+  // Pages: the prefix, then every request's own pages, then (copies) the prefix again per request
+  // after the first; the same seed gives the same values whether or not the prefix is copied.
+  const prefixPages = prefixLen / pageSize;
+  const ownPages = suffixLens.map((n) => Math.ceil(n / pageSize));
+  const usedPages = prefixPages + ownPages.reduce((a, b) => a + b, 0);
+  const numPages = usedPages + (spec.copies ? prefixPages * (batchSize - 1) : 0);
+  const pageFloats = pageSize * numKvHeads * headDim;
+  const kPages = new Float32Array(numPages * pageFloats);
+  const vPages = new Float32Array(numPages * pageFloats);
+  kPages.set(fill(usedPages * pageFloats));
+  vPages.set(fill(usedPages * pageFloats));
+  const kvIndptr = new Uint32Array(batchSize + 1);
+  const kvIndices: number[] = [];
+  const kvLastPageLen = new Uint32Array(batchSize);
+  let own = prefixPages;
+  let copy = usedPages;
+  for (let b = 0; b < batchSize; b++) {
+    for (let p = 0; p < prefixPages; p++) {
+      if (spec.copies && b > 0) {
+        kPages.copyWithin(copy * pageFloats, p * pageFloats, (p + 1) * pageFloats);
+        vPages.copyWithin(copy * pageFloats, p * pageFloats, (p + 1) * pageFloats);
+        kvIndices.push(copy++);
+      } else {
+        kvIndices.push(p);
+      }
+    }
+    for (let p = 0; p < ownPages[b]; p++) kvIndices.push(own++);
+    kvIndptr[b + 1] = kvIndices.length;
+    const kvLen = prefixLen + suffixLens[b];
+    kvLastPageLen[b] = kvLen === 0 ? 0 : kvLen - (kvIndptr[b + 1] - kvIndptr[b] - 1) * pageSize;
+  }
+  return {
+    q,
+    qoIndptr,
+    kv: { kind: 'paged', kPages, vPages, pageSize, kvIndptr, kvIndices: Uint32Array.from(kvIndices), kvLastPageLen },
+    numQoHeads: spec.numQoHeads,
+    numKvHeads,
+    headDim,
+    causal: spec.causal ?? true,
+  };
 }

@@ -1,5 +1,4 @@
 import decodeTemplate from '../wgsl/attention_decode.wgsl?raw';
-import mergeTemplate from '../wgsl/attention_merge.wgsl?raw';
 import laneSumsShared from '../wgsl/decode_lane_sums_shared.wgsl?raw';
 import laneSumsSubgroup from '../wgsl/decode_lane_sums_subgroup.wgsl?raw';
 import { AttentionInputError } from '../errors.ts';
@@ -9,12 +8,12 @@ import type { AttentionArgs, AttentionResult, HeadDim } from '../types.ts';
 import type { CompiledVariant } from '../variant/compile.ts';
 import { resolveVariantInputs } from '../variant/inputs.ts';
 import { kernelSource } from '../variant/kernel-source.ts';
-import { specialize } from '../wgsl/specialize.ts';
 import { outputBuffer, storageBuffer } from './buffers.ts';
 import { runSteps, uniformBuffer, type ComputeStep, type RepeatOptions } from './dispatch.ts';
 import { checkDeviceLimits } from './limits.ts';
+import { MergeKernel } from './merge.ts';
 import { bindGroupLayout, type PipelineCache } from './pipelines.ts';
-import { attentionParams, NEG_INF_BITS, packBatchInfo, packHookInputs, plainAttention } from './ragged-attention.ts';
+import { attentionParams, packBatchInfo, packHookInputs, plainAttention } from './ragged-attention.ts';
 
 /** Words per work item in the decode kernel's list: request, query row, first query head, first key, end key, partial slot. */
 export const DECODE_ITEM_WORDS = 6;
@@ -171,7 +170,7 @@ export interface DecodeTuning {
  */
 export class DecodeAttentionKernel {
   private readonly decodeLayout: GPUBindGroupLayout;
-  private readonly mergeLayout: GPUBindGroupLayout;
+  private readonly merge: MergeKernel;
 
   constructor(
     private readonly device: GPUDevice,
@@ -186,11 +185,7 @@ export class DecodeAttentionKernel {
       'read-only-storage': [1, 2, 3, 4, 8],
       storage: [5, 6, 9],
     });
-    this.mergeLayout = bindGroupLayout(device, 'attention_merge bindings', {
-      uniform: [0],
-      'read-only-storage': [1, 2],
-      storage: [3, 4],
-    });
+    this.merge = new MergeKernel(device, pipelines);
   }
 
   /** The plan `run` executes for this batch: `choice` checked, or made at the kernel's head granularity (default balanced). */
@@ -235,11 +230,7 @@ export class DecodeAttentionKernel {
     checkDeviceLimits(device, shape, Math.max(work.workgroups, work.merges.length / 4), tensorWords.byteLength);
     const pageSize = shape.paged?.pageSize ?? 0;
     const decodeLabel = `attention_decode d${shape.headDim} heads ${heads} page ${pageSize} lanes ${lanes ?? 'shared'} keys ${keysInFlight ?? 'default'} variant ${variant.hash}`;
-    const mergeLabel = `attention_merge d${shape.headDim} softmax ${variant.useSoftmax}`;
-    const [decode, merge] = await Promise.all([
-      this.pipelines.get(decodeLabel, decodeLabel, () => decodeKernelSource(shape.headDim, heads, variant, pageSize, lanes, keysInFlight), this.decodeLayout),
-      work.merges.length ? this.mergePipeline(shape.headDim, variant.useSoftmax) : undefined,
-    ]);
+    const decode = await this.pipelines.get(decodeLabel, decodeLabel, () => decodeKernelSource(shape.headDim, heads, variant, pageSize, lanes, keysInFlight), this.decodeLayout);
 
     const partialLseOffset = work.partialSlots * heads * shape.headDim;
     const { batchInfo, offsets } = packBatchInfo([shape.kvStarts, shape.kvLens, work.items, shape.paged?.kvIndices ?? new Uint32Array(0), work.indptr]);
@@ -272,30 +263,14 @@ export class DecodeAttentionKernel {
         groups: [work.workgroups, 1],
       });
     }
-    if (merge) {
-      const mergeParams = uniformBuffer(device, 'merge params', Uint32Array.from([shape.numQoHeads, 0, partialLseOffset, NEG_INF_BITS, heads, 0, 0, 0]).buffer);
-      const merges = storageBuffer(device, 'merges', work.merges);
-      owned.push(mergeParams, merges);
-      steps.push(this.mergeStep(merge, { params: mergeParams, merges, partial, o: outputs.o, lse: outputs.lse }, work.merges.length / 4, heads));
+    if (work.merges.length) {
+      const merged = await this.merge.step({
+        headDim: shape.headDim, useSoftmax: variant.useSoftmax, numQoHeads: shape.numQoHeads,
+        merges: work.merges, partial, partialLseOffset, partHeads: heads, o: outputs.o, lse: outputs.lse,
+      });
+      owned.push(...merged.owned);
+      steps.push(merged.step);
     }
     return { steps, owned, plan: planned };
-  }
-
-  private mergePipeline(headDim: number, useSoftmax: boolean): Promise<GPUComputePipeline> {
-    const label = `attention_merge d${headDim} softmax ${useSoftmax}`;
-    return this.pipelines.get(label, label, () => specialize(mergeTemplate, label, { HEAD_DIM: headDim, USE_SOFTMAX: useSoftmax ? 1 : 0 }), this.mergeLayout);
-  }
-
-  private mergeStep(pipeline: GPUComputePipeline, buffers: { params: GPUBuffer; merges: GPUBuffer; partial: GPUBuffer; o: GPUBuffer; lse: GPUBuffer }, merges: number, heads: number): ComputeStep {
-    return {
-      label: 'attention_merge',
-      pipeline,
-      bindGroup: this.device.createBindGroup({
-        label: 'attention_merge bindings',
-        layout: this.mergeLayout,
-        entries: [buffers.params, buffers.merges, buffers.partial, buffers.o, buffers.lse].map((buffer, binding) => ({ binding, resource: { buffer } })),
-      }),
-      groups: [merges, heads],
-    };
   }
 }

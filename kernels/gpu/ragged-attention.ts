@@ -11,7 +11,7 @@ import { hookParamFields } from '../variant/emit-wgsl.ts';
 import { resolveVariantInputs, type VariantInputs } from '../variant/inputs.ts';
 import { kernelSource } from '../variant/kernel-source.ts';
 import { outputBuffer, storageBuffer } from './buffers.ts';
-import { runSteps, uniformBuffer, type RepeatOptions } from './dispatch.ts';
+import { runSteps, uniformBuffer, type ComputeStep, type RepeatOptions } from './dispatch.ts';
 
 /** Tile shape per head dim, chosen so q, k/v and score tiles fit the default 16 KiB of workgroup memory. */
 export const RAGGED_TILES: Record<HeadDim, { TILE_Q: number; TILE_K: number; THREADS_PER_ROW: number }> = {
@@ -105,50 +105,91 @@ export class RaggedAttentionKernel {
    */
   async run(shape: BatchShape, args: AttentionArgs, repeat?: RepeatOptions): Promise<AttentionResult> {
     const { device } = this;
+    const oLength = shape.totalQo * shape.numQoHeads * shape.headDim;
+    const lseLength = shape.totalQo * shape.numQoHeads;
+    const lists = args.bsr ? bsrTileLists(shape, [args.bsr], { tileQ: TILED_ROWS, tileK: TILED_ROWS }) : undefined;
+    const o = outputBuffer(device, 'o', oLength * 4);
+    const lse = outputBuffer(device, 'lse', lseLength * 4);
+    let built: PrefillSteps;
+    try {
+      built = await this.buildSteps(shape, args, { o, lse }, lists);
+    } catch (error) {
+      o.destroy();
+      lse.destroy();
+      throw error;
+    }
+    if (built.steps.length === 0) {
+      o.destroy();
+      lse.destroy();
+      return { o: new Float32Array(oLength), lse: new Float32Array(lseLength), kernel: built.kernel };
+    }
+    const outputs = [{ buffer: o, length: oLength }, { buffer: lse, length: lseLength }];
+    const { arrays, timing, runTimes } = await runSteps(device, 'attention_ragged', built.steps, outputs, [...built.owned, o, lse], this.hasTimestamps, repeat);
+    return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: built.kernel };
+  }
+
+  /**
+   * Builds the prefill pass writing into the caller's buffers, without running it (for composing
+   * with other passes: composed formats, cascade). With `lists` the register-tiled kernel walks
+   * them; their items with an output stride write partial states to `outputs.partial`.
+   */
+  async buildSteps(shape: BatchShape, args: AttentionArgs, outputs: PrefillOutputs, lists?: TileLists): Promise<PrefillSteps> {
+    const { device } = this;
     const variant = args.variant ?? plainAttention();
     const inputs = resolveVariantInputs(variant, args.vars, args.tensors);
     const { hookParams, tensorWords } = packHookInputs(variant, inputs);
     const tiled = this.useTiled && canUseTiled(device, shape.headDim, variant);
-    const lists = args.bsr ? bsrTileLists(shape, [args.bsr], { tileQ: TILED_ROWS, tileK: TILED_ROWS }) : undefined;
     if (lists && !tiled) {
-      throw new AttentionInputError('bsr', 'block-sparse runs need the register-tiled kernel, which runs no query, key, value or output transform; drop the transform or the layout');
+      throw new AttentionInputError(args.bsr ? 'bsr' : 'variant', 'block-sparse and composed runs need the register-tiled kernel, which runs no query, key, value or output transform; drop the transform or the layout');
     }
+    if (lists?.partialsPerRow && !outputs.partial) throw new Error('tile lists with partial outputs need a partial-states buffer');
+    const kernel = lists ? 'prefill-bsr' : tiled ? 'prefill-tiled' : 'prefill';
     const tiles = lists ? lists.items : queryTiles(shape, tiled ? TILED_ROWS : RAGGED_TILES[shape.headDim].TILE_Q);
     const tileCount = tiles.length / (lists ? 4 : 2);
     checkDeviceLimits(this.device, shape, tileCount, tensorWords.byteLength);
-    const oLength = shape.totalQo * shape.numQoHeads * shape.headDim;
-    const lseLength = shape.totalQo * shape.numQoHeads;
     const pipeline = await this.pipeline(shape.headDim, variant, shape.paged?.pageSize ?? 0, tiled, lists !== undefined);
-    if (tileCount === 0) return { o: new Float32Array(oLength), lse: new Float32Array(lseLength) };
+    if (tileCount === 0) return { steps: [], owned: [], kernel };
 
     const tables = [shape.qoIndptr, shape.kvStarts, shape.kvLens, tiles, shape.paged?.kvIndices ?? new Uint32Array(0)];
     if (lists) tables.push(...rebasedLists(lists, tables.reduce((sum, table) => sum + table.length, 0)));
     const { batchInfo, offsets } = packBatchInfo(tables);
-    const listWords = lists ? [offsets[5], lists.listHeads, 0] : [0, 1, 0];
+    const listWords = lists ? [offsets[5], lists.listHeads, outputs.partialLseOffset ?? 0] : [0, 1, 0];
     const params = attentionParams(shape, args.smScale ?? variant.smScale ?? shape.smScale, [offsets[1], offsets[2], offsets[3], offsets[4], ...listWords]);
     const { k, v } = kvData(args.kv);
-    const buffers = [
+    const owned = [
       uniformBuffer(device, 'attention params', params),
       storageBuffer(device, 'q', args.q),
       storageBuffer(device, 'k', k),
       storageBuffer(device, 'v', v),
       storageBuffer(device, 'batch info', batchInfo),
-      outputBuffer(device, 'o', oLength * 4),
-      outputBuffer(device, 'lse', lseLength * 4),
       uniformBuffer(device, 'hook params', hookParams),
       storageBuffer(device, 'tensor words', tensorWords),
-      outputBuffer(device, 'partial states (unused)', 16),
     ];
+    const partial = outputs.partial ?? outputBuffer(device, 'partial states (unused)', 16);
+    if (!outputs.partial) owned.push(partial);
+    const bindings = [...owned.slice(0, 5), outputs.o, outputs.lse, owned[5], owned[6], partial];
     const bindGroup = device.createBindGroup({
       label: 'attention_ragged bindings',
       layout: this.layout,
-      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries: bindings.map((buffer, binding) => ({ binding, resource: { buffer } })),
     });
-    const step = { label: 'attention_ragged', pipeline, bindGroup, groups: [tileCount, shape.numQoHeads] as [number, number] };
-    const outputs = [{ buffer: buffers[5], length: oLength }, { buffer: buffers[6], length: lseLength }];
-    const { arrays, timing, runTimes } = await runSteps(device, 'attention_ragged', [step], outputs, buffers, this.hasTimestamps, repeat);
-    return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: lists ? 'prefill-bsr' : tiled ? 'prefill-tiled' : 'prefill' };
+    return { steps: [{ label: 'attention_ragged', pipeline, bindGroup, groups: [tileCount, shape.numQoHeads] }], owned, kernel };
   }
+}
+
+/** Where the prefill pass writes: `o`, `lse` as the engine returns them, and partial states (outputs, then lse from `partialLseOffset` floats). */
+export interface PrefillOutputs {
+  o: GPUBuffer;
+  lse: GPUBuffer;
+  partial?: GPUBuffer;
+  partialLseOffset?: number;
+}
+
+/** The prefill pass of one run (none for a batch without queries), the buffers it made, and which kernel it uses. */
+export interface PrefillSteps {
+  steps: ComputeStep[];
+  owned: GPUBuffer[];
+  kernel: NonNullable<AttentionResult['kernel']>;
 }
 
 /**

@@ -26,7 +26,9 @@ export class PassTimer {
   }
 
   /** Timestamp writes for a pass that begins and/or ends span `span`. */
-  passWrites(span = 0, begins = true, ends = true): GPUComputePassTimestampWrites {
+  passWrites(span = 0, begins = true, ends = true): GPUComputePassTimestampWrites | undefined {
+    // A pass in the middle of a span writes no timestamp (WebGPU rejects writes with neither index).
+    if (!begins && !ends) return undefined;
     return {
       querySet: this.querySet,
       ...(begins ? { beginningOfPassWriteIndex: 2 * span } : {}),

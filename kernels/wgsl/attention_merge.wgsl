@@ -6,6 +6,8 @@
 // computed against the largest lse_i so nothing overflows. A chunk that saw no key has
 // lse_i = -inf and weight 0; if every chunk is empty, o = 0 and lse = -inf.
 // Without softmax (USE_SOFTMAX false) outputs are plain sums, and lse is 0 if any chunk saw a key.
+// With include_output, the row's current o and lse count as one more part (cascade attention: the
+// per-request level writes the output, then the shared level's parts merge into it).
 
 const HEAD_DIM: u32 = 128u;   // specialized
 const USE_SOFTMAX: u32 = 1u;  // specialized
@@ -16,6 +18,7 @@ struct Params {
   partial_lse_offset: u32,  // partial: o [slots, part_heads, HEAD_DIM], then lse [slots, part_heads]
   neg_inf_bits: u32,
   part_heads: u32,
+  include_output: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -34,8 +37,21 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) d: u3
   let head = wg.y;
   let neg_inf = bitcast<f32>(params.neg_inf_bits);
 
+  let out = out_row * params.num_qo_heads + first_head + head;
   var any = false;
   var max_lse = -3.0e38;
+  var own_lse = -3.0e38;
+  var own_o = 0.0;
+  if (params.include_output != 0u) {
+    own_lse = lse[out];
+    own_o = o[out * HEAD_DIM + d];
+    if (own_lse > -1.0e38) {
+      any = true;
+      max_lse = own_lse;
+    }
+    // Every lane has read the row before lane 0 overwrites its lse.
+    workgroupBarrier();
+  }
   for (var i = 0u; i < count; i++) {
     let part = partial[params.partial_lse_offset + (first + i) * params.part_heads + head];
     if (part > -1.0e38) {
@@ -45,6 +61,14 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) d: u3
   }
   var sum = 0.0;
   var weight_sum = 0.0;
+  if (own_lse > -1.0e38) {
+    var w = 1.0;
+    if (USE_SOFTMAX != 0u) {
+      w = exp(own_lse - max_lse);
+    }
+    weight_sum = w;
+    sum = w * own_o;
+  }
   for (var i = 0u; i < count; i++) {
     let row = (first + i) * params.part_heads + head;
     let part = partial[params.partial_lse_offset + row];
@@ -57,7 +81,6 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) d: u3
       sum += w * partial[row * HEAD_DIM + d];
     }
   }
-  let out = out_row * params.num_qo_heads + first_head + head;
   if (USE_SOFTMAX != 0u) {
     o[out * HEAD_DIM + d] = select(0.0, sum / weight_sum, any);
     if (d == 0u) {

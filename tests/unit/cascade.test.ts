@@ -17,8 +17,7 @@ describe('cascadeLevels', () => {
         }),
         ({ pageSize, prefixPages, requests, causal, seed }) => {
           const prefixLen = prefixPages * pageSize;
-          const base = randomBatch({ qoLens: requests.map((r) => r.qo), kvLens: requests.map((r) => prefixLen + r.qo + r.extra), numQoHeads: 4, numKvHeads: 2, headDim: 64, causal, seed });
-          const args = sharedPrefixBatch(pageBatch(base, pageSize, seed), prefixLen);
+          const args = sharedPrefixBatch({ prefixLen, suffixLens: requests.map((r) => r.qo + r.extra), qoLens: requests.map((r) => r.qo), numQoHeads: 4, numKvHeads: 2, headDim: 64, pageSize, causal, seed });
           const levels = cascadeLevels(args, prefixLen);
           const merged = mergeStateArrays([referenceAttention(levels.prefix), referenceAttention(levels.suffix)], 64);
           const want = referenceAttention(args);
@@ -35,15 +34,16 @@ describe('cascadeLevels', () => {
   it('rejects what it cannot cascade, naming the argument', () => {
     const ragged = randomBatch({ qoLens: [1, 1], kvLens: [40, 50], numQoHeads: 2, numKvHeads: 1, headDim: 64, causal: true, seed: 1 });
     expect(() => cascadeLevels(ragged, 16)).toThrow(/kv: cascade needs a paged KV cache/);
-    const paged = pageBatch(ragged, 8, 1);
-    expect(() => cascadeLevels(paged, 16)).toThrow(/kv\.kvIndices: entry 5 \(request 1, page 0\)/);
-    const shared = sharedPrefixBatch(paged, 16);
+    const copies = sharedPrefixBatch({ prefixLen: 16, suffixLens: [24, 34], numQoHeads: 2, numKvHeads: 1, headDim: 64, pageSize: 8, copies: true });
+    expect(() => cascadeLevels(copies, 16)).toThrow(/kv\.kvIndices: entry 5 \(request 1, page 0\) is page 10/);
+    expect(compareArrays(referenceAttention(copies).o, referenceAttention({ ...copies, kv: sharedPrefixBatch({ prefixLen: 16, suffixLens: [24, 34], numQoHeads: 2, numKvHeads: 1, headDim: 64, pageSize: 8 }).kv }).o).maxAbsError, 'copies hold the same values').toBe(0);
+    const shared = sharedPrefixBatch({ prefixLen: 16, suffixLens: [24, 34], numQoHeads: 2, numKvHeads: 1, headDim: 64, pageSize: 8 });
     expect(() => cascadeLevels(shared, 12)).toThrow(/prefixLen: must be a positive multiple of the page size 8/);
     expect(() => cascadeLevels(shared, 48)).toThrow(/request 0 has only 40 keys/);
     const soft = compileVariant(builtinVariant('soft-cap').source);
     if (!soft.ok) throw new Error('soft-cap failed to compile');
     expect(() => cascadeLevels({ ...shared, variant: soft.variant }, 16)).toThrow(AttentionInputError);
-    const prefill = sharedPrefixBatch(pageBatch(randomBatch({ qoLens: [30, 1], kvLens: [40, 50], numQoHeads: 2, numKvHeads: 1, headDim: 64, causal: true, seed: 2 }), 8, 2), 16);
+    const prefill = sharedPrefixBatch({ prefixLen: 16, suffixLens: [24, 34], qoLens: [30, 1], numQoHeads: 2, numKvHeads: 1, headDim: 64, pageSize: 8 });
     expect(() => cascadeLevels(prefill, 16)).toThrow(/request 0's first query would not see the whole prefix/);
   });
 });

@@ -1,0 +1,133 @@
+import { AttentionInputError } from '../errors.ts';
+import { checkAttentionArgs, type BatchShape } from '../formats/batch.ts';
+import { bsrTileLists, splitTileLists, TILE_FULL, TILE_MASKED, type TileLists } from '../formats/bsr-tiles.ts';
+import type { BsrLayout } from '../formats/bsr.ts';
+import { cascadeLevels } from '../formats/cascade.ts';
+import type { AttentionArgs, AttentionResult } from '../types.ts';
+import { outputBuffer } from './buffers.ts';
+import { canDecode, type DecodeAttentionKernel } from './decode-attention.ts';
+import { runSteps, type ComputeStep, type RepeatOptions } from './dispatch.ts';
+import type { MergeKernel } from './merge.ts';
+import { plainAttention, TILED_ROWS, type RaggedAttentionKernel } from './ragged-attention.ts';
+
+/** The kernels one engine composes. */
+export interface Kernels {
+  device: GPUDevice;
+  hasTimestamps: boolean;
+  ragged: RaggedAttentionKernel;
+  decode: DecodeAttentionKernel;
+  merge: MergeKernel;
+  /** Workgroups to aim for when splitting keys (the engine's planWorkgroups). */
+  workgroups: number;
+}
+
+/** Passes under construction and every buffer they use, destroyed after the run (or on failure). */
+class Passes {
+  readonly steps: ComputeStep[] = [];
+  readonly owned: GPUBuffer[] = [];
+
+  constructor(private readonly device: GPUDevice) {}
+
+  buffer(label: string, bytes: number): GPUBuffer {
+    const buffer = outputBuffer(this.device, label, bytes);
+    this.owned.push(buffer);
+    return buffer;
+  }
+
+  add(built: { steps?: ComputeStep[]; step?: ComputeStep; owned: GPUBuffer[] }): void {
+    this.owned.push(...built.owned);
+    if (built.steps) this.steps.push(...built.steps);
+    if (built.step) this.steps.push(built.step);
+  }
+
+  destroy(): void {
+    for (const buffer of this.owned) buffer.destroy();
+  }
+}
+
+/** Partial states for `rows` rows of all heads: the buffer and where its lse part starts (floats). */
+function partialStates(passes: Passes, shape: BatchShape, rows: number): { partial: GPUBuffer; partialLseOffset: number } {
+  const partialLseOffset = rows * shape.numQoHeads * shape.headDim;
+  return { partial: passes.buffer('partial states', (partialLseOffset + rows * shape.numQoHeads) * 4), partialLseOffset };
+}
+
+/** Merges `parts` partial rows per query row (row r's at r·parts …) into the output. */
+function rowMerges(totalQo: number, parts: number): Uint32Array {
+  const merges = new Uint32Array(4 * totalQo);
+  for (let r = 0; r < totalQo; r++) merges.set([r, 0, r * parts, parts], 4 * r);
+  return merges;
+}
+
+async function execute(kernels: Kernels, shape: BatchShape, label: string, passes: Passes, o: GPUBuffer, lse: GPUBuffer, repeat?: RepeatOptions) {
+  const oLength = shape.totalQo * shape.numQoHeads * shape.headDim;
+  const lseLength = shape.totalQo * shape.numQoHeads;
+  const outputs = [{ buffer: o, length: oLength }, { buffer: lse, length: lseLength }];
+  return runSteps(kernels.device, label, passes.steps, outputs, passes.owned, kernels.hasTimestamps, repeat);
+}
+
+async function build(kernels: Kernels, shape: BatchShape, make: (passes: Passes, o: GPUBuffer, lse: GPUBuffer) => Promise<void>) {
+  const passes = new Passes(kernels.device);
+  const o = passes.buffer('o', shape.totalQo * shape.numQoHeads * shape.headDim * 4);
+  const lse = passes.buffer('lse', shape.totalQo * shape.numQoHeads * 4);
+  try {
+    await make(passes, o, lse);
+  } catch (error) {
+    passes.destroy();
+    throw error;
+  }
+  return { passes, o, lse };
+}
+
+/**
+ * Composable formats on the GPU: every layout's blocks run on the tiled kernel in one pass, each
+ * query tile once per layout, writing partial states; one merge pass contracts each row's parts.
+ */
+export async function runFormats(kernels: Kernels, shape: BatchShape, args: AttentionArgs, formats: readonly BsrLayout[], repeat?: RepeatOptions): Promise<AttentionResult> {
+  if (!Array.isArray(formats) || formats.length === 0) throw new AttentionInputError('formats', 'needs at least one BSR layout');
+  const lists = bsrTileLists(shape, formats, { tileQ: TILED_ROWS, tileK: TILED_ROWS });
+  const parts = Math.max(1, lists.partialsPerRow);
+  const { passes, o, lse } = await build(kernels, shape, async (passes, o, lse) => {
+    const states = partialStates(passes, shape, shape.totalQo * parts);
+    passes.add(await kernels.ragged.buildSteps(shape, args, { o, lse, ...states }, lists));
+    if (lists.partialsPerRow) {
+      const variant = args.variant ?? plainAttention();
+      passes.add(await kernels.merge.step({ headDim: shape.headDim, useSoftmax: variant.useSoftmax, numQoHeads: shape.numQoHeads, merges: rowMerges(shape.totalQo, parts), ...states, partHeads: shape.numQoHeads, o, lse }));
+    }
+  });
+  const { arrays, timing, runTimes } = await execute(kernels, shape, 'attention_formats', passes, o, lse, repeat);
+  return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: 'prefill-composed' };
+}
+
+/** How many runs of tiles the shared level's keys are cut into: enough items to fill `workgroups`. */
+export function cascadeSplits(prefix: BatchShape, workgroups: number): number {
+  const queryTiles = Math.ceil(prefix.totalQo / TILED_ROWS);
+  const keyTiles = Math.ceil(prefix.kvLens[0] / TILED_ROWS);
+  return Math.max(1, Math.min(keyTiles, Math.round(workgroups / (queryTiles * prefix.numQoHeads))));
+}
+
+/**
+ * Cascade attention (two levels, formats/cascade.ts): each request's own keys first (the decode
+ * kernel when the batch decodes, else the prefill kernel) into the output; then every query of the
+ * batch against the shared prefix on the tiled kernel, its keys split over enough workgroups to
+ * fill the GPU, writing partial states; then one merge of each row's parts into the output.
+ */
+export async function runCascade(kernels: Kernels, args: AttentionArgs, prefixLen: number, repeat?: RepeatOptions): Promise<AttentionResult> {
+  const levels = cascadeLevels(args, prefixLen);
+  const shape = checkAttentionArgs(args);
+  const prefix = checkAttentionArgs(levels.prefix);
+  const suffix = checkAttentionArgs(levels.suffix);
+  const variant = args.variant ?? plainAttention();
+  const splits = cascadeSplits(prefix, kernels.workgroups);
+  const lists: TileLists = splitTileLists(prefix, splits, { tileQ: TILED_ROWS, tileK: TILED_ROWS, kind: prefix.causal ? TILE_MASKED : TILE_FULL });
+  const { passes, o, lse } = await build(kernels, shape, async (passes, o, lse) => {
+    const own = canDecode(suffix, variant) && args.kernel !== 'prefill'
+      ? await kernels.decode.buildSteps(suffix, { ...levels.suffix, plan: args.plan }, { o, lse })
+      : await kernels.ragged.buildSteps(suffix, levels.suffix, { o, lse });
+    passes.add(own);
+    const states = partialStates(passes, shape, shape.totalQo * splits);
+    passes.add(await kernels.ragged.buildSteps(prefix, levels.prefix, { o, lse, ...states }, lists));
+    passes.add(await kernels.merge.step({ headDim: shape.headDim, useSoftmax: variant.useSoftmax, numQoHeads: shape.numQoHeads, merges: rowMerges(shape.totalQo, splits), ...states, partHeads: shape.numQoHeads, o, lse, includeOutput: true }));
+  });
+  const { arrays, timing, runTimes } = await execute(kernels, shape, 'attention_cascade', passes, o, lse, repeat);
+  return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: 'cascade' };
+}
