@@ -24,6 +24,9 @@ export function loadMonaco(): Promise<MonacoApi> {
     ts.setDiagnosticsOptions({ noSemanticValidation: true, noSyntaxValidation: true });
     ts.setCompilerOptions({ target: monaco.typescript.ScriptTarget.ES2020, lib: ['es2020'], noLib: false, allowNonTsExtensions: true });
     ts.addExtraLib(prelude, 'file:///variant-prelude.d.ts');
+    // Monaco's light theme draws WGSL attributes (`@group`) in #808080, below WCAG AA contrast on white.
+    monaco.editor.defineTheme('attention-lab', { base: 'vs', inherit: true, rules: [{ token: 'annotation', foreground: '5c5c5c' }], colors: {} });
+    monaco.editor.setTheme('attention-lab');
     return monaco;
   })();
   return loading;

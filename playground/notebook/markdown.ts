@@ -13,6 +13,9 @@ export function createMarkdown(): MarkdownIt {
   // By the time they render, finishTokens has replaced the TeX with KaTeX's HTML.
   md.renderer.rules.math_inline = (tokens, idx) => tokens[idx].content;
   md.renderer.rules.math_block = (tokens, idx) => `<div class="math-display">${tokens[idx].content}</div>\n`;
+  // A wide code block scrolls sideways; focusable, so a keyboard can scroll it too.
+  const fence = md.renderer.rules.fence!;
+  md.renderer.rules.fence = (tokens, idx, options, env, self) => fence(tokens, idx, options, env, self).replace(/^<pre/, '<pre tabindex="0"');
   return md;
 }
 

@@ -158,3 +158,123 @@ test('progress exports to a file and imports back; a foreign file is refused wit
   const reloaded = await openExercise(page, SOFT_CAP);
   await expect(reloaded.locator('.view-lines')).toContainText('cap: 9.0');
 });
+
+const LESSON_2 = '/lessons/02-sparse-attention';
+const FILL_BSR = '02-sparse-attention/02-fill-bsr';
+const FIXED = '02-sparse-attention/01-fixed-pattern';
+const FILL_BSR_SOLUTION = 'export const indptr = [0, 1, 3, 5, 5];\nexport const indices = [0, 0, 1, 0, 1];\n';
+
+test('lesson 2: filling the BSR layout by typing passes every case, and the code and "passed" survive a reload', async ({ page }) => {
+  await page.goto(LESSON_2);
+  await allCellsRan(page);
+  let exercise = await openExercise(page, FILL_BSR);
+  // The start stores no block: Check names the first wrong block row.
+  await exercise.getByRole('button', { name: 'Check' }).click();
+  await checkFinished(exercise);
+  await expect(exercise.getByTestId('exercise-summary')).toContainText(/\d of 5 cases pass\./);
+  await expect(exercise.locator('[data-testid="exercise-case"][data-passed="false"]').first()).toContainText('Block row 0 (queries 0–3) should store 1 block');
+
+  await typeInto(exercise, FILL_BSR_SOLUTION);
+  await exercise.getByRole('button', { name: 'Check' }).click();
+  await checkFinished(exercise);
+  await expect(exercise.getByTestId('exercise-summary')).toContainText('All 5 cases pass.');
+  await expect(exercise.getByTestId('exercise-state')).toHaveText('Passed');
+
+  await page.reload();
+  await allCellsRan(page);
+  exercise = await openExercise(page, FILL_BSR);
+  await expect(exercise.getByTestId('exercise-state')).toHaveText('Passed');
+  await expect(exercise.locator('.view-lines')).toContainText('indptr = [0, 1, 3, 5, 5]');
+});
+
+test('lesson 2: a prediction written as an expression is marked on its line; answers are read, never run', async ({ page }) => {
+  await page.goto(LESSON_2);
+  await allCellsRan(page);
+  const exercise = await openExercise(page, FIXED);
+  await typeInto(exercise, 'export function logitsMask(idx: Idx): boolean { return idx.kv <= idx.qo; }\nexport const nonEmptyBlocks = 20 + 7;\nexport const fullBlocks = 7;');
+  await expect(exercise.getByTestId('exercise-diagnostics')).toContainText('Line 2, column');
+  await expect(exercise.getByTestId('exercise-diagnostics')).toContainText('it is read, not run');
+});
+
+test('code typed less than 300 ms before the tab crashes is still there when the lesson is opened again', async ({ page, context }) => {
+  await page.goto(LESSON_2);
+  await allCellsRan(page);
+  const exercise = await openExercise(page, FILL_BSR);
+  await typeInto(exercise, 'export const indptr = [0, 1, 2, 3, 4];\nexport const indices = [0, 0, 0, 0];');
+  // Crash the renderer at once, well inside the 300 ms debounce: no pagehide, no visibilitychange, no timer runs.
+  const crashed = page.waitForEvent('crash');
+  const cdp = await context.newCDPSession(page);
+  void cdp.send('Page.crash').catch(() => {});
+  await crashed;
+
+  const reopened = await context.newPage();
+  await reopened.goto(LESSON_2);
+  await allCellsRan(reopened);
+  const restored = await openExercise(reopened, FILL_BSR);
+  await expect(restored.locator('.view-lines')).toContainText('indptr = [0, 1, 2, 3, 4]');
+});
+
+test('a share link shows its code and applies it only when accepted; declining keeps the learner\'s code', async ({ page, context }) => {
+  await page.goto(LESSON_2);
+  await allCellsRan(page);
+  const exercise = await openExercise(page, FILL_BSR);
+  await typeInto(exercise, FILL_BSR_SOLUTION);
+  await exercise.getByRole('button', { name: 'Copy share link' }).click();
+  const link = await exercise.getByTestId('share-link').inputValue();
+  expect(link).toMatch(/\/lessons\/02-sparse-attention#share=[A-Za-z0-9+\-$]+$/);
+
+  // Another learner, with their own code in that exercise.
+  const other = await context.browser()!.newContext();
+  const theirs = await other.newPage();
+  await theirs.goto(LESSON_2);
+  await allCellsRan(theirs);
+  let mine = await openExercise(theirs, FILL_BSR);
+  await typeInto(mine, 'export const indptr = [0, 0, 0, 0, 0];\nexport const indices = [];\n// mine');
+  await expect.poll(() => theirs.evaluate(() => localStorage.getItem('attention-lab:progress') ?? '')).toContain('// mine');
+
+  await theirs.goto(link);
+  const banner = theirs.getByTestId('shared-link');
+  await expect(banner.getByRole('heading', { name: 'Code from a shared link' })).toBeVisible();
+  await expect(banner.locator('pre')).toContainText('indptr = [0, 1, 3, 5, 5]');
+  mine = await openExercise(theirs, FILL_BSR);
+  // Nothing from the link is in the editor before the learner says yes.
+  await expect(mine.locator('.view-lines')).toContainText('// mine');
+  await banner.getByRole('button', { name: 'Keep my code' }).click();
+  await expect(banner).toBeHidden();
+  await expect(theirs).toHaveURL(/\/lessons\/02-sparse-attention$/);
+  await expect(mine.locator('.view-lines')).toContainText('// mine');
+
+  await theirs.goto(link);
+  await theirs.getByTestId('shared-link').getByRole('button', { name: 'Use this code and run it' }).click();
+  mine = await openExercise(theirs, FILL_BSR);
+  await expect(mine.locator('.view-lines')).toContainText('indptr = [0, 1, 3, 5, 5]');
+  await expect.poll(() => theirs.evaluate(() => localStorage.getItem('attention-lab:progress') ?? '')).toContain('[0, 1, 3, 5, 5]');
+
+  // A damaged link says so and changes nothing.
+  await theirs.goto(`${LESSON_2}#share=garbage`);
+  await expect(theirs.getByRole('alert').filter({ hasText: 'share link is damaged' })).toContainText('Your own code is unchanged.');
+  await allCellsRan(theirs);
+  await other.close();
+});
+
+test('an editor cell\'s share link carries its code and the lesson\'s settings, run once accepted', async ({ page }) => {
+  await page.goto(LESSON_2);
+  await allCellsRan(page);
+  await page.locator('select[name="pattern"]').selectOption('strided');
+  await allCellsRan(page);
+  const editorCell = page.locator('section.cell.editor').first();
+  await editorCell.getByRole('button', { name: 'Copy share link' }).click();
+  const link = await editorCell.getByTestId('share-link').inputValue();
+
+  await page.goto('/lessons');
+  await page.goto(link);
+  const banner = page.getByTestId('shared-link');
+  await expect(banner).toContainText('Editor: Mask (logitsMask)');
+  await expect(banner).toContainText('pattern = strided');
+  await allCellsRan(page);
+  // Before accepting, the lesson runs its own default pattern.
+  await expect(page.getByRole('figure', { name: /^token dropping \(H2O-like\) mask/ })).toBeVisible();
+  await banner.getByRole('button', { name: 'Use this code and run it' }).click();
+  await expect(page.getByRole('figure', { name: /^strided mask/ })).toBeVisible({ timeout: 60_000 });
+  await allCellsRan(page);
+});

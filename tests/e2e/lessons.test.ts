@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 
 const LESSON = '/lessons/01-jit-variants';
@@ -112,4 +113,51 @@ test('without WebGPU the lesson says so and runs every cell on the CPU reference
   const run = cell(page, 'kernel: result.kernel');
   await expect(run).toContainText('backend: "cpu"');
   await expect(run).toContainText('maxError: 0');
+});
+
+const LESSON_2 = '/lessons/02-sparse-attention';
+
+test('lesson 2 runs every cell: the mask, its BSR layout, block sizes, and density against speed', async ({ page }) => {
+  await page.goto(LESSON_2);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sparse attention and block-sparse matrices');
+  await expect(page.getByRole('navigation', { name: 'On this page' }).getByRole('link', { name: 'Block-sparse rows' })).toHaveAttribute('href', '#block-sparse-rows');
+  await allCellsRan(page);
+
+  // The default pattern (token dropping) in 16 × 16 blocks: the picture names its counts.
+  const grid = page.getByRole('figure', { name: /token dropping \(H2O-like\) mask, 128 tokens, blocks of 16 × 16: 8 × 8 blocks of 16 × 16, \d+ full, \d+ partial, \d+ empty/ });
+  await expect(grid).toBeVisible();
+  await expect(page.getByRole('table', { name: /work per block size/ }).getByRole('row')).toHaveCount(8);
+  const speed = page.getByRole('table', { name: /^Dense vs block-sparse on .*, 128 tokens, blocks of 16 × 32$/ });
+  await expect(speed.getByRole('row')).toHaveCount(6);
+  // Skipping empty blocks changes no output: the last column (max |error|) is tiny on every row.
+  for (const cell of await speed.locator('tbody tr td:last-child').allTextContents()) expect(Number(cell)).toBeLessThan(1e-4);
+
+  // Picking another pattern re-runs the layout: a sliding window of 24 in 16 × 16 blocks has no empty block row.
+  await page.locator('select[name="pattern"]').selectOption('sliding window');
+  await expect(page.getByRole('figure', { name: /^sliding window mask, 128 tokens/ })).toBeVisible({ timeout: 60_000 });
+  await allCellsRan(page);
+  await expect(cell(page, 'fractionKept')).toContainText('pattern: "sliding window"');
+});
+
+/** Runs axe on the page as it is now; serious and critical violations are listed with their elements. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join('; ')}`);
+}
+
+test('accessibility: the lessons index and each lesson have no serious or critical axe violations', async ({ page }) => {
+  await page.goto('/lessons');
+  await expect(page.getByRole('link', { name: 'Sparse attention and block-sparse matrices' })).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+
+  for (const lesson of [LESSON, LESSON_2]) {
+    await page.goto(lesson);
+    await allCellsRan(page);
+    // Exercises (with their Monaco editors) and every cell's output are on the page when scanned.
+    await expect(page.locator('section[data-exercise][data-restored="true"]').first()).toBeVisible();
+    await expect(page.locator('section[data-exercise] .monaco-editor').first()).toBeVisible();
+    expect(await seriousViolations(page), lesson).toEqual([]);
+  }
 });
