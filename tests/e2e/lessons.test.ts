@@ -115,6 +115,18 @@ test('without WebGPU the lesson says so and runs every cell on the CPU reference
   await expect(run).toContainText('maxError: 0');
 });
 
+test('without WebGPU lesson 2 times dense against block-sparse on the CPU engine', async ({ page }) => {
+  await page.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+  });
+  await page.goto('/lessons/02-sparse-attention');
+  await expect(page.getByTestId('no-webgpu-banner')).toContainText('No WebGPU here');
+  await allCellsRan(page);
+  // The CPU engine runs bsrAttention for `bsr`, so it skips blocks too.
+  const speed = page.getByRole('table', { name: /^Dense vs block-sparse on CPU reference .*, 128 tokens, blocks of 16 × 32$/ });
+  await expect(speed.getByRole('row')).toHaveCount(6);
+});
+
 const LESSON_2 = '/lessons/02-sparse-attention';
 
 test('lesson 2 runs every cell: the mask, its BSR layout, block sizes, and density against speed', async ({ page }) => {
