@@ -5,61 +5,21 @@
  *
  *   npm run bench:build && (on the GPU machine) source .device/setup.sh && node .device/attention.mjs
  */
-import { create, globals } from 'webgpu';
 import {
-  acquireDevice, BUILTIN_VARIANTS, shareGptLike, compareArrays, referenceAttention, builtinVariant, compileVariant, createEngine, measureReadBandwidth, median, pageBatch, randomBatch,
-  type AttentionArgs, type CompiledVariant, type Engine,
+  BUILTIN_VARIANTS, shareGptLike, referenceAttention, compileVariant, createEngine, median, pageBatch, randomBatch,
+  type AttentionArgs,
 } from '#kernels/index.ts';
+import { benchmark, benchSetup, gpuMs, keepAlive, report, section, variant, verify as verifyOn } from './common.ts';
 
-Object.assign(globalThis, globals);
-// dawn.node resolves GPU promises from its own polling, which does not keep Node's event loop
-// alive: without a pending timer Node exits (or tears dawn down mid-flight) while a mapAsync waits.
-const keepAlive = setInterval(() => {}, 1000);
+const { engine, bandwidth, device } = await benchSetup();
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 10);
-const only = process.env.BENCH_ONLY?.split(',');
-
-// GPUs lower their clocks when idle: an H200 ran these kernels at 345 MHz instead of 1980 MHz
-// when each run followed an upload (see BENCHMARKS.md). So inputs are uploaded once and the
-// kernel runs back to back for WARMUP_MS before RUNS timed runs.
-const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 500);
-
-async function gpuMs(engine: Engine, args: AttentionArgs): Promise<number> {
-  const { timing } = await engine.benchmark(args, { runs: RUNS, warmupMs: WARMUP_MS });
-  return timing!.ms;
-}
 
 /** Checks a kernel path on this GPU against the reference at a small size before timing it. */
 async function verify(name: string, args: AttentionArgs): Promise<void> {
-  const got = await engine.run(args);
-  const want = referenceAttention(args);
-  const error = compareArrays(got.o, want.o);
-  const ok = error.maxAbsError <= 1e-4 && error.mismatchedSpecials.length === 0;
-  report(`verify ${name}`, { kernel: got.kernel ?? '?', maxAbsError: error.maxAbsError, ok: String(ok) });
-  if (!ok) throw new Error(`${name}: the GPU result is wrong on this device`);
+  await verifyOn(engine, name, args, referenceAttention(args));
 }
 
-function variant(id: string): CompiledVariant {
-  const result = compileVariant(builtinVariant(id).source);
-  if (!result.ok) throw new Error(`${id} failed to compile`);
-  return result.variant;
-}
-
-function report(name: string, fields: Record<string, number | string>) {
-  console.log(JSON.stringify({ bench: name, ...fields }));
-}
-
-const gpu = create(['enable-dawn-features=allow_unsafe_apis']);
-const acquired = await acquireDevice(gpu);
-console.error('# measuring streaming-read bandwidth');
-const streamBytes = Number(process.env.BENCH_STREAM_BYTES ?? 2 ** 30);
-const bandwidth = await measureReadBandwidth(acquired.device, streamBytes, RUNS, WARMUP_MS);
-report('stream-read', { bytes: streamBytes, TBps: +(bandwidth / 1e12).toFixed(3) });
-console.error('# creating the engine');
-const engine = await createEngine({ backend: 'webgpu', device: acquired.device });
-console.log(`# adapter: ${acquired.adapterName}; maxStorageBufferBindingSize ${acquired.device.limits.maxStorageBufferBindingSize}, maxBufferSize ${acquired.device.limits.maxBufferSize}`);
-
-if (!only || only.includes('codegen')) {
+if (section('codegen')) {
   for (const builtin of BUILTIN_VARIANTS) {
     const times: number[] = [];
     for (let i = 0; i < 25; i++) {
@@ -72,7 +32,7 @@ if (!only || only.includes('codegen')) {
 }
 
 
-if (!only || only.includes('decode')) {
+if (section('decode')) {
   // Paged decode: batch 64, 32 query heads over 8 KV heads, head dim 128, 4096 keys, pages of 16.
   const small = randomBatch({ qoLens: [1, 1, 1], kvLens: [1000, 3000, 17], numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 3 });
   await verify('paged decode', pageBatch(small, 16, 3));
@@ -88,15 +48,15 @@ if (!only || only.includes('decode')) {
     const achieved = bytes / (ms / 1e3);
     report(`paged-decode (${kernel} kernel)`, { ms: +ms.toFixed(4), TBps: +(achieved / 1e12).toFixed(3), ofStreamRead: +(achieved / bandwidth).toFixed(3) });
   }
-  // The default plan fills DEFAULT_PLAN_WORKGROUPS (512) workgroups; other settings of planWorkgroups.
-  for (const planWorkgroups of [256, 1024, 2048]) {
-    const tuned = await createEngine({ backend: 'webgpu', device: acquired.device, planWorkgroups });
-    const result = await tuned.benchmark(paged, { runs: RUNS, warmupMs: WARMUP_MS });
+  // The default plan fills DEFAULT_PLAN_WORKGROUPS (1024) workgroups; other settings of planWorkgroups.
+  for (const planWorkgroups of [256, 512, 2048]) {
+    const tuned = await createEngine({ backend: 'webgpu', device, planWorkgroups });
+    const result = await benchmark(tuned, paged);
     const ms = result.timing!.ms;
     report(`paged-decode, plan for ${planWorkgroups} workgroups`, { ms: +ms.toFixed(4), items: result.plan!.items.length, chunk: result.plan!.chunkSize, ofStreamRead: +(bytes / (ms / 1e3) / bandwidth).toFixed(3) });
   }
   for (const decodeLanes of [16, 32]) {
-    const tuned = await createEngine({ backend: 'webgpu', device: acquired.device, decodeLanes });
+    const tuned = await createEngine({ backend: 'webgpu', device, decodeLanes });
     const tunedMs = await gpuMs(tuned, paged);
     report(`paged-decode, ${decodeLanes} lanes per key`, { ms: +tunedMs.toFixed(4), ofStreamRead: +(bytes / (tunedMs / 1e3) / bandwidth).toFixed(3) });
   }
@@ -110,14 +70,14 @@ if (!only || only.includes('decode')) {
     const ms = await gpuMs(engine, { ...paged, ...extra });
     report(`paged-decode, ${name}`, { ms: +ms.toFixed(4), ofStreamRead: +(bytes / (ms / 1e3) / bandwidth).toFixed(3) });
   }
-  const portable = await createEngine({ backend: 'webgpu', device: acquired.device, subgroups: false });
+  const portable = await createEngine({ backend: 'webgpu', device, subgroups: false });
   const portableMs = await gpuMs(portable, paged);
   report('paged-decode, portable lane sums (no subgroups)', { ms: +portableMs.toFixed(4), ofStreamRead: +(bytes / (portableMs / 1e3) / bandwidth).toFixed(3) });
   const ms = await gpuMs(engine, ragged);
   report('ragged-decode (decode kernel)', { ms: +ms.toFixed(4), TBps: +(bytes / ms / 1e9).toFixed(3), ofStreamRead: +(bytes / (ms / 1e3) / bandwidth).toFixed(3) });
 }
 
-if (!only || only.includes('plans')) {
+if (section('plans')) {
   // The load-balanced plan against the naive plan (issue 5) on the decode kernel: 32/8 heads, head
   // dim 128, paged KV (pages of 16), one query per request. Balanced: plan() over the engine's
   // planWorkgroups, keys split into chunks, longest item first to the least-loaded workgroup, split
@@ -140,7 +100,7 @@ if (!only || only.includes('plans')) {
     const plans: Record<string, { items: number; chunk: number; maxLoad: number; workgroups: number }> = {};
     for (let round = 0; round < 3; round++) {
       for (const choice of ['naive', 'balanced'] as const) {
-        const result = await engine.benchmark({ ...args, plan: choice }, { runs: RUNS, warmupMs: WARMUP_MS });
+        const result = await benchmark(engine, { ...args, plan: choice });
         times[choice].push(result.timing!.ms);
         const p = result.plan!;
         plans[choice] = { items: p.items.length, chunk: p.chunkSize, maxLoad: p.maxLoad, workgroups: p.workgroups };
@@ -163,7 +123,7 @@ if (!only || only.includes('plans')) {
   }
 }
 
-if (only?.includes('decode-sweep')) {
+if (process.env.BENCH_ONLY?.split(',').includes('decode-sweep')) {
   // Tuning table for the decode kernel's shape: query heads per workgroup × lanes per key × keys
   // each slot loads before use, on the paged decode benchmark shape.
   const ragged = randomBatch({ qoLens: Array(64).fill(1), kvLens: Array(64).fill(4096), numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 1 });
@@ -173,7 +133,7 @@ if (only?.includes('decode-sweep')) {
     for (const decodeLanes of [4, 8, 16, 32]) {
       for (const decodeKeysInFlight of [1, 2, 4, 8]) {
         if ((128 / 4 / decodeLanes) * decodeKeysInFlight > 16) continue;
-        const tuned = await createEngine({ backend: 'webgpu', device: acquired.device, decodeLanes, decodeHeads, decodeKeysInFlight });
+        const tuned = await createEngine({ backend: 'webgpu', device, decodeLanes, decodeHeads, decodeKeysInFlight });
         const ms = await gpuMs(tuned, paged);
         report('paged-decode sweep', { decodeHeads, decodeLanes, decodeKeysInFlight, ms: +ms.toFixed(4), ofStreamRead: +(bytes / (ms / 1e3) / bandwidth).toFixed(3) });
       }
@@ -181,7 +141,7 @@ if (only?.includes('decode-sweep')) {
   }
 }
 
-if (!only || only.includes('prefill')) {
+if (section('prefill')) {
   await verify('causal prefill', randomBatch({ qoLens: [300, 77], kvLens: [300, 100], numQoHeads: 4, numKvHeads: 2, headDim: 128, causal: true, seed: 4 }));
   // Causal prefill: batch 8, 32 heads, 2048 tokens, head dim 128.
   const B = 8;

@@ -6,7 +6,7 @@
 import { create, globals } from 'webgpu';
 import {
   acquireDevice, builtinVariant, compareArrays, compileVariant, createEngine, measureReadBandwidth,
-  type AttentionArgs, type CompiledVariant, type Engine,
+  type AttentionArgs, type AttentionResult, type CompiledVariant, type Engine,
 } from '#kernels/index.ts';
 
 Object.assign(globalThis, globals);
@@ -36,10 +36,23 @@ export function variant(id: string): CompiledVariant {
   return result.variant;
 }
 
-/** Median GPU milliseconds of RUNS back-to-back runs after WARMUP_MS of warm-up. */
+// Timestamps are quantized (65.5 µs ticks on the H100 and H200 we use), so each timed span holds
+// enough back-to-back runs to last about SPAN_MS, and its time is divided by them.
+export const SPAN_MS = Number(process.env.BENCH_SPAN_MS ?? 2);
+
+/**
+ * RUNS timed spans after WARMUP_MS of warm-up; a short kernel runs several times per span (a
+ * first probe says how long one run takes). `timing.ms` is the median per run.
+ */
+export async function benchmark(engine: Engine, args: AttentionArgs): Promise<AttentionResult> {
+  const probe = await engine.benchmark(args, { runs: 3, warmupMs: WARMUP_MS });
+  const runsPerSpan = Math.max(1, Math.min(64, Math.ceil(SPAN_MS / Math.max(probe.timing!.ms, 1e-3))));
+  return engine.benchmark(args, { runs: RUNS, warmupMs: Math.min(WARMUP_MS, 100), runsPerSpan });
+}
+
+/** Median GPU milliseconds per run (see `benchmark`). */
 export async function gpuMs(engine: Engine, args: AttentionArgs): Promise<number> {
-  const { timing } = await engine.benchmark(args, { runs: RUNS, warmupMs: WARMUP_MS });
-  return timing!.ms;
+  return (await benchmark(engine, args)).timing!.ms;
 }
 
 /** Checks a kernel path on this GPU against a CPU result at a small size before timing it. */
@@ -55,7 +68,7 @@ export async function verify(engine: Engine, name: string, args: AttentionArgs, 
 const held: unknown[] = [];
 
 /** The device (with Dawn's unsafe APIs, for subgroup matrices where present), its streaming-read bandwidth, and an engine. */
-export async function benchSetup(): Promise<{ engine: Engine; bandwidth: number; device: GPUDevice }> {
+export async function benchSetup(): Promise<{ engine: Engine; bandwidth: number; device: GPUDevice; adapterName: string }> {
   const gpu = create(['enable-dawn-features=allow_unsafe_apis']);
   const acquired = await acquireDevice(gpu);
   held.push(gpu, acquired);
@@ -65,5 +78,5 @@ export async function benchSetup(): Promise<{ engine: Engine; bandwidth: number;
   report('stream-read', { bytes: streamBytes, TBps: +(bandwidth / 1e12).toFixed(3) });
   const engine = await createEngine({ backend: 'webgpu', device: acquired.device });
   console.log(`# adapter: ${acquired.adapterName}; maxStorageBufferBindingSize ${acquired.device.limits.maxStorageBufferBindingSize}`);
-  return { engine, bandwidth, device: acquired.device };
+  return { engine, bandwidth, device: acquired.device, adapterName: acquired.adapterName };
 }

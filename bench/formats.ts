@@ -7,12 +7,12 @@
  * BENCH_ONLY=sparse,cascade picks sections.
  */
 import {
-  bsrAttention, bsrFromBlocks, bsrStats, compileVariant, randomBatch, referenceAttention, seededRandom, sharedPrefixBatch,
+  bsrAttention, bsrFromBlocks, bsrStats, cascadeLevels, cascadeSplits, checkAttentionArgs, compileVariant, createEngine, randomBatch, referenceAttention, seededRandom, sharedPrefixBatch,
   type AttentionArgs, type BsrLayout, type CompiledVariant,
 } from '#kernels/index.ts';
 import { benchSetup, gpuMs, keepAlive, report, section, verify } from './common.ts';
 
-const { engine } = await benchSetup();
+const { engine, device } = await benchSetup();
 
 /** The block mask applied score by score, the way a dense kernel must without a sparse format. */
 const BLOCK_MASK_SOURCE = `// A 64×64 block mask read per score: block (qo / 64, kv / 64) is kept when its entry is 1.
@@ -58,13 +58,13 @@ if (section('sparse')) {
   await verify(engine, 'dense kernel with the block mask per score', small.dense, want);
   await verify(engine, 'block-sparse kernel', { ...small.dense, bsr: small.bsr }, bsrAttention(small.dense, small.bsr));
   const L = Number(process.env.BENCH_SPARSE_LENGTH ?? 8192);
-  for (const density of [0.1, 0.25, 0.5]) {
+  for (const density of (process.env.BENCH_DENSITIES ?? '0.1,0.25,0.5,1').split(',').map(Number)) {
     console.error(`# block-sparse L${L}, ${density * 100}% of blocks`);
     const { dense, bsr } = blockSparse(L, density, { q: 32, kv: 8 }, 11);
     const stats = bsrStats(bsr.matrices[0]);
     const denseMs = await gpuMs(engine, dense);
     const sparseMs = await gpuMs(engine, { ...dense, bsr });
-    const unmaskedMs = density === 0.1 ? await gpuMs(engine, { ...dense, variant: undefined, vars: undefined, tensors: undefined }) : NaN;
+    const unmaskedMs = density === 0.1 || density === 1 ? await gpuMs(engine, { ...dense, variant: undefined, vars: undefined, tensors: undefined }) : NaN;
     report('block-sparse (B1 H32/8 d128, 64x64 blocks)', {
       length: L,
       blockDensity: +stats.density.toFixed(4),
@@ -94,6 +94,13 @@ if (section('cascade')) {
   const sharedMs = await gpuMs(engine, shared);
   const copiesMs = await gpuMs(engine, copies);
   const cascadeMs = await gpuMs(engine, { ...shared, sharedPrefix: prefixLen });
+  // The shared level's key splits follow planWorkgroups (cascadeSplits): fewer, longer items.
+  for (const planWorkgroups of [128, 256, 512]) {
+    const tuned = await createEngine({ backend: 'webgpu', device, planWorkgroups });
+    const ms = await gpuMs(tuned, { ...shared, sharedPrefix: prefixLen });
+    const splits = cascadeSplits(checkAttentionArgs(cascadeLevels(shared, prefixLen).prefix), planWorkgroups);
+    report('cascade, shared level split for fewer workgroups', { planWorkgroups, splits, cascadeMs: +ms.toFixed(4), speedupVsSharedPages: +(sharedMs / ms).toFixed(2) });
+  }
   report('shared-prefix decode (B64 H32/8 d128 page16, prefix 4096 + 256 own)', {
     fullKvSharedPagesMs: +sharedMs.toFixed(4),
     fullKvCopiedPrefixMs: +copiesMs.toFixed(4),

@@ -21,11 +21,11 @@ export const DECODE_ITEM_WORDS = 6;
 export const DIRECT = 0xffffffff;
 /**
  * Workgroups a decode plan fills when no setting says otherwise. WebGPU does not report a GPU's
- * compute units; 512 decode workgroups (128 threads each) already saturate an H100's or H200's
- * memory bandwidth (a uniform 64 × 4096-key batch ran faster on 512 unsplit workgroups than on
- * 1024 split ones, BENCHMARKS.md), and the planner only splits where that many are not busy.
+ * compute units. On an H100 the uniform 64 × 4096-key batch ran at 0.91 of streaming read with
+ * 1024 (keys split in two), 0.83 with 2048 and 0.37 with 512 unsplit workgroups (BENCHMARKS.md):
+ * the decode kernel needs that many workgroups in flight to keep enough reads outstanding.
  */
-export const DEFAULT_PLAN_WORKGROUPS = 512;
+export const DEFAULT_PLAN_WORKGROUPS = 1024;
 
 /** Query heads per decode workgroup: they share one KV head, so it must divide the group. */
 export function decodeHeads(group: number): number {

@@ -64,9 +64,11 @@ export function canUseTiled(device: GPUDevice, headDim: HeadDim, variant: Compil
   return tiledWorkgroupBytes() <= device.limits.maxComputeWorkgroupStorageSize;
 }
 
-/** `listed`: KV tiles from per-item lists (block-sparse and composed formats) instead of all up to the causal bound. */
-export function tiledKernelSource(headDim: HeadDim, variant: CompiledVariant = plainAttention(), pageSize = 0, listed = false): string {
-  return kernelSource(tiledTemplate, `attention_prefill_tiled d${headDim}`, variant, { constants: { HEAD_DIM: headDim, PAGE_SIZE: pageSize, LISTED: listed ? 1 : 0 } });
+/** How the tiled kernel finds its KV tiles: 0 all up to the causal bound, 1 per-item lists (block-sparse, composed, split), 2 lists with MIXED tiles. */
+export type Listed = 0 | 1 | 2;
+
+export function tiledKernelSource(headDim: HeadDim, variant: CompiledVariant = plainAttention(), pageSize = 0, listed: Listed = 0): string {
+  return kernelSource(tiledTemplate, `attention_prefill_tiled d${headDim}`, variant, { constants: { HEAD_DIM: headDim, PAGE_SIZE: pageSize, LISTED: listed } });
 }
 
 /** The prefill/append kernel for a head dim, a variant and a KV layout (pageSize 0: ragged). */
@@ -93,8 +95,8 @@ export class RaggedAttentionKernel {
     });
   }
 
-  private pipeline(headDim: HeadDim, variant: CompiledVariant, pageSize: number, tiled: boolean, listed = false): Promise<GPUComputePipeline> {
-    const label = `attention_prefill${tiled ? '_tiled' : ''}${listed ? ' listed' : ''} d${headDim} page ${pageSize} variant ${variant.hash}`;
+  private pipeline(headDim: HeadDim, variant: CompiledVariant, pageSize: number, tiled: boolean, listed: Listed = 0): Promise<GPUComputePipeline> {
+    const label = `attention_prefill${tiled ? '_tiled' : ''}${listed ? ` listed ${listed}` : ''} d${headDim} page ${pageSize} variant ${variant.hash}`;
     const source = () => (tiled ? tiledKernelSource(headDim, variant, pageSize, listed) : raggedKernelSource(headDim, variant, pageSize));
     return this.pipelines.get(label, label, source, this.layout);
   }
@@ -147,7 +149,7 @@ export class RaggedAttentionKernel {
     const tiles = lists ? lists.items : queryTiles(shape, tiled ? TILED_ROWS : RAGGED_TILES[shape.headDim].TILE_Q);
     const tileCount = tiles.length / (lists ? 4 : 2);
     checkDeviceLimits(this.device, shape, tileCount, tensorWords.byteLength);
-    const pipeline = await this.pipeline(shape.headDim, variant, shape.paged?.pageSize ?? 0, tiled, lists !== undefined);
+    const pipeline = await this.pipeline(shape.headDim, variant, shape.paged?.pageSize ?? 0, tiled, !lists ? 0 : lists.counts.mixed ? 2 : 1);
     if (tileCount === 0) return { steps: [], owned: [], kernel };
 
     const tables = [shape.qoIndptr, shape.kvStarts, shape.kvLens, tiles, shape.paged?.kvIndices ?? new Uint32Array(0)];

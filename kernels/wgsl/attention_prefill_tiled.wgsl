@@ -30,7 +30,8 @@
 const HEAD_DIM: u32 = 128u;  // specialized
 // Tokens per page of a paged KV cache; 0 for ragged KV.
 const PAGE_SIZE: u32 = 0u;   // specialized
-// 1: KV tiles come from per-item lists in `batch_info` (see above); 0: every tile up to kv_end.
+// 1: KV tiles come from per-item lists in `batch_info` (see above), 2: and some are MIXED;
+// 0: every tile up to kv_end. (MIXED's bitmap code costs registers, so it is left out unless needed.)
 const LISTED: u32 = 0u;      // specialized
 
 const TILE_Q: u32 = 64u;
@@ -286,7 +287,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
             var score = MASKED;
             var visible = qo < qo_len && kv < kv_len;
             var test = (kind & 3u) != TILE_FULL;
-            if ((kind & 3u) == TILE_MIXED) {
+            if (LISTED == 2u && (kind & 3u) == TILE_MIXED) {
               let bit = (8u * ty + r) * TILE_K + 4u * tx + c;
               let word = (kind >> 2u) + bit / 32u;
               visible = visible && ((batch_info[word] >> (bit % 32u)) & 1u) != 0u;
