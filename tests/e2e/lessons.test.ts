@@ -123,7 +123,7 @@ test('without WebGPU lesson 2 times dense against block-sparse on the CPU engine
   await expect(page.getByTestId('no-webgpu-banner')).toContainText('No WebGPU here');
   await allCellsRan(page);
   // The CPU engine runs bsrAttention for `bsr`, so it skips blocks too.
-  const speed = page.getByRole('table', { name: /^Dense vs block-sparse on CPU reference .*, 128 tokens, blocks of 16 × 32$/ });
+  const speed = page.getByRole('table', { name: /^Dense vs block-sparse on CPU reference .*, 128 tokens, blocks of 64 × 64$/ });
   await expect(speed.getByRole('row')).toHaveCount(6);
 });
 
@@ -139,7 +139,7 @@ test('lesson 2 runs every cell: the mask, its BSR layout, block sizes, and densi
   const grid = page.getByRole('figure', { name: /token dropping \(H2O-like\) mask, 128 tokens, blocks of 16 × 16: 8 × 8 blocks of 16 × 16, \d+ full, \d+ partial, \d+ empty/ });
   await expect(grid).toBeVisible();
   await expect(page.getByRole('table', { name: /work per block size/ }).getByRole('row')).toHaveCount(8);
-  const speed = page.getByRole('table', { name: /^Dense vs block-sparse on .*, 128 tokens, blocks of 16 × 32$/ });
+  const speed = page.getByRole('table', { name: /^Dense vs block-sparse on .*, 128 tokens, blocks of 64 × 64$/ });
   await expect(speed.getByRole('row')).toHaveCount(6);
   // Skipping empty blocks changes no output: the last column (max |error|) is tiny on every row.
   for (const cell of await speed.locator('tbody tr td:last-child').allTextContents()) expect(Number(cell)).toBeLessThan(1e-4);
