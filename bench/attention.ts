@@ -5,6 +5,7 @@
  *
  *   npm run bench:build && (on the GPU machine) source .device/setup.sh && node .device/attention.mjs
  */
+import { create } from 'webgpu';
 import {
   BUILTIN_VARIANTS, shareGptLike, referenceAttention, compileVariant, createEngine, median, pageBatch, randomBatch,
   type AttentionArgs,
@@ -13,6 +14,14 @@ import { benchmark, benchSetup, gpuMs, keepAlive, report, section, variant, veri
 
 const { engine, bandwidth, device } = await benchSetup();
 
+
+/** An engine on a second device with Dawn's robustness (bounds checks on every access) off: a diagnostic only. */
+async function uncheckedEngine() {
+  const gpu = create(['enable-dawn-features=allow_unsafe_apis,disable_robustness']);
+  held.push(gpu);
+  return createEngine({ backend: 'webgpu', gpu });
+}
+const held: unknown[] = [];
 
 /** Checks a kernel path on this GPU against the reference at a small size before timing it. */
 async function verify(name: string, args: AttentionArgs): Promise<void> {
@@ -151,13 +160,21 @@ if (section('prefill')) {
   const flops = 4 * B * 32 * 128 * ((L * (L + 1)) / 2);
   // The three kernels are measured in interleaved rounds (causal, soft-cap, FlashSigmoid, causal,
   // ...) so drift during the run affects them alike; then the medians of the rounds are compared.
+  // Diagnostics beside them: the kernel without its one-stage-ahead register prefetch (fewer live
+  // registers), and Dawn's bounds checks off (an unsafe toggle the site never uses).
+  const noPrefetch = await createEngine({ backend: 'webgpu', device, prefillPrefetch: false });
+  const unchecked = await uncheckedEngine();
+  const check = randomBatch({ qoLens: [300, 77], kvLens: [300, 100], numQoHeads: 4, numKvHeads: 2, headDim: 128, causal: true, seed: 4 });
+  await verifyOn(noPrefetch, 'causal prefill, no register prefetch', check, referenceAttention(check));
   const cases = [
-    { name: 'causal-prefill', args },
-    ...['soft-cap', 'flash-sigmoid'].map((id) => ({ name: `${id}-prefill`, args: { ...args, variant: variant(id), causal: true } })),
+    { name: 'causal-prefill', args, on: engine },
+    ...['soft-cap', 'flash-sigmoid'].map((id) => ({ name: `${id}-prefill`, args: { ...args, variant: variant(id), causal: true }, on: engine })),
+    { name: 'causal-prefill, no register prefetch (diagnostic)', args, on: noPrefetch },
+    { name: 'causal-prefill, robustness off (diagnostic)', args, on: unchecked },
   ];
   const times: number[][] = cases.map(() => []);
   for (let round = 0; round < 5; round++) {
-    for (const [c, { args: caseArgs }] of cases.entries()) times[c].push(await gpuMs(engine, caseArgs));
+    for (const [c, { args: caseArgs, on }] of cases.entries()) times[c].push(await gpuMs(on, caseArgs));
   }
   const causalMs = median(times[0]);
   cases.forEach(({ name }, c) => {

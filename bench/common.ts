@@ -47,7 +47,7 @@ export const SPAN_MS = Number(process.env.BENCH_SPAN_MS ?? 2);
 export async function benchmark(engine: Engine, args: AttentionArgs): Promise<AttentionResult> {
   const probe = await engine.benchmark(args, { runs: 3, warmupMs: WARMUP_MS });
   const runsPerSpan = Math.max(1, Math.min(64, Math.ceil(SPAN_MS / Math.max(probe.timing!.ms, 1e-3))));
-  return engine.benchmark(args, { runs: RUNS, warmupMs: Math.min(WARMUP_MS, 100), runsPerSpan });
+  return engine.benchmark(args, { runs: RUNS, warmupMs: WARMUP_MS, runsPerSpan });
 }
 
 /** Median GPU milliseconds per run (see `benchmark`). */

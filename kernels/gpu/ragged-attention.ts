@@ -67,8 +67,8 @@ export function canUseTiled(device: GPUDevice, headDim: HeadDim, variant: Compil
 /** How the tiled kernel finds its KV tiles: 0 all up to the causal bound, 1 per-item lists (block-sparse, composed, split), 2 lists with MIXED tiles. */
 export type Listed = 0 | 1 | 2;
 
-export function tiledKernelSource(headDim: HeadDim, variant: CompiledVariant = plainAttention(), pageSize = 0, listed: Listed = 0): string {
-  return kernelSource(tiledTemplate, `attention_prefill_tiled d${headDim}`, variant, { constants: { HEAD_DIM: headDim, PAGE_SIZE: pageSize, LISTED: listed } });
+export function tiledKernelSource(headDim: HeadDim, variant: CompiledVariant = plainAttention(), pageSize = 0, listed: Listed = 0, prefetch = true): string {
+  return kernelSource(tiledTemplate, `attention_prefill_tiled d${headDim}`, variant, { constants: { HEAD_DIM: headDim, PAGE_SIZE: pageSize, LISTED: listed, PREFETCH: prefetch ? 1 : 0 } });
 }
 
 /** The prefill/append kernel for a head dim, a variant and a KV layout (pageSize 0: ragged). */
@@ -87,6 +87,8 @@ export class RaggedAttentionKernel {
     private readonly pipelines: PipelineCache,
     /** Use the register-tiled kernel where it applies (false: always the simple tiled kernel). */
     private readonly useTiled = true,
+    /** The register-tiled kernel reads each stage's data during the previous stage (default true). */
+    private readonly prefetch = true,
   ) {
     this.layout = bindGroupLayout(device, 'attention_ragged bindings', {
       uniform: [0, 7],
@@ -96,8 +98,8 @@ export class RaggedAttentionKernel {
   }
 
   private pipeline(headDim: HeadDim, variant: CompiledVariant, pageSize: number, tiled: boolean, listed: Listed = 0): Promise<GPUComputePipeline> {
-    const label = `attention_prefill${tiled ? '_tiled' : ''}${listed ? ` listed ${listed}` : ''} d${headDim} page ${pageSize} variant ${variant.hash}`;
-    const source = () => (tiled ? tiledKernelSource(headDim, variant, pageSize, listed) : raggedKernelSource(headDim, variant, pageSize));
+    const label = `attention_prefill${tiled ? `_tiled${this.prefetch ? '' : ' no-prefetch'}` : ''}${listed ? ` listed ${listed}` : ''} d${headDim} page ${pageSize} variant ${variant.hash}`;
+    const source = () => (tiled ? tiledKernelSource(headDim, variant, pageSize, listed, this.prefetch) : raggedKernelSource(headDim, variant, pageSize));
     return this.pipelines.get(label, label, source, this.layout);
   }
 

@@ -33,6 +33,9 @@ const PAGE_SIZE: u32 = 0u;   // specialized
 // 1: KV tiles come from per-item lists in `batch_info` (see above), 2: and some are MIXED;
 // 0: every tile up to kv_end. (MIXED's bitmap code costs registers, so it is left out unless needed.)
 const LISTED: u32 = 0u;      // specialized
+// 1: each stage's global reads are made during the previous stage (held in registers); 0: at the
+// stage's start, waited for at its barrier (fewer live registers). A tuning choice.
+const PREFETCH: u32 = 1u;    // specialized
 
 const TILE_Q: u32 = 64u;
 const TILE_K: u32 = 64u;
@@ -225,7 +228,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
 
   let t = Tile(q_row0, qo_rows, kv_base, kv_head, kv_len);
   var next = array<vec4f, STAGE_ROWS>();
-  if (tiles > 0u) {
+  if (PREFETCH != 0u && tiles > 0u) {
     next = load_stage(tid, 0u, tile_kv0(list, 0u), t);
   }
   for (var e = 0u; e < tiles; e++) {
@@ -237,13 +240,18 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
       s[r] = vec4f(0.0);
     }
     for (var stage = 0u; stage < STAGES; stage++) {
+      if (PREFETCH == 0u) {
+        next = load_stage(tid, stage, kv0, t);
+      }
       workgroupBarrier();
       store_stage(tid, stage, next);
       workgroupBarrier();
-      if (stage + 1u < STAGES) {
-        next = load_stage(tid, stage + 1u, kv0, t);
-      } else if (e + 1u < tiles) {
-        next = load_stage(tid, 0u, tile_kv0(list, e + 1u), t);
+      if (PREFETCH != 0u) {
+        if (stage + 1u < STAGES) {
+          next = load_stage(tid, stage + 1u, kv0, t);
+        } else if (e + 1u < tiles) {
+          next = load_stage(tid, 0u, tile_kv0(list, e + 1u), t);
+        }
       }
       if (stage < CHUNKS_D) {
         for (var d = 0u; d < CHUNK; d++) {
