@@ -162,14 +162,17 @@ if (section('prefill')) {
   // ...) so drift during the run affects them alike; then the medians of the rounds are compared.
   // Diagnostics beside them: the kernel without its one-stage-ahead register prefetch (fewer live
   // registers), and Dawn's bounds checks off (an unsafe toggle the site never uses).
-  const noPrefetch = await createEngine({ backend: 'webgpu', device, prefillPrefetch: false });
+  const noPrefetch = await createEngine({ backend: 'webgpu', device, prefillPrefetch: false, prefillTileRows: 64 });
+  const rows64 = await createEngine({ backend: 'webgpu', device, prefillTileRows: 64 });
   const unchecked = await uncheckedEngine();
   const check = randomBatch({ qoLens: [300, 77], kvLens: [300, 100], numQoHeads: 4, numKvHeads: 2, headDim: 128, causal: true, seed: 4 });
   await verifyOn(noPrefetch, 'causal prefill, no register prefetch', check, referenceAttention(check));
+  await verifyOn(rows64, 'causal prefill, 64-row tiles', check, referenceAttention(check));
   const cases = [
     { name: 'causal-prefill', args, on: engine },
     ...['soft-cap', 'flash-sigmoid'].map((id) => ({ name: `${id}-prefill`, args: { ...args, variant: variant(id), causal: true }, on: engine })),
-    { name: 'causal-prefill, no register prefetch (diagnostic)', args, on: noPrefetch },
+    { name: 'causal-prefill, 64-row tiles', args, on: rows64 },
+    { name: 'causal-prefill, 64-row tiles, no register prefetch (diagnostic)', args, on: noPrefetch },
     { name: 'causal-prefill, robustness off (diagnostic)', args, on: unchecked },
   ];
   const times: number[][] = cases.map(() => []);

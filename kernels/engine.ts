@@ -34,6 +34,8 @@ export interface EngineOptions {
   tiledPrefill?: boolean;
   /** The register-tiled kernel reads each stage's data a stage ahead (default true), for tuning. */
   prefillPrefetch?: boolean;
+  /** Query rows per register-tiled prefill workgroup (64 or 128); by default 128 where the device has the workgroup memory and requests are long. */
+  prefillTileRows?: 64 | 128;
   /**
    * Workgroups the decode plans fill (`plan()`'s device), default 512: WebGPU does not report a
    * GPU's compute units, so this is a setting.
@@ -77,7 +79,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     lostReason = info.message || info.reason || 'unknown reason';
   });
   const pipelines = new PipelineCache(device);
-  const ragged = new RaggedAttentionKernel(device, acquired.hasTimestamps, pipelines, options.tiledPrefill ?? true, options.prefillPrefetch ?? true);
+  const ragged = new RaggedAttentionKernel(device, acquired.hasTimestamps, pipelines, options.tiledPrefill ?? true, options.prefillPrefetch ?? true, options.prefillTileRows);
   const lanes = options.subgroups === false ? undefined : subgroupLanes(device, options.decodeLanes);
   const decode = new DecodeAttentionKernel(device, acquired.hasTimestamps, pipelines, { lanes, heads: options.decodeHeads, keysInFlight: options.decodeKeysInFlight }, {
     workgroups: options.planWorkgroups ?? DEFAULT_PLAN_WORKGROUPS,

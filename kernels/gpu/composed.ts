@@ -8,7 +8,7 @@ import { outputBuffer } from './buffers.ts';
 import { canDecode, type DecodeAttentionKernel } from './decode-attention.ts';
 import { runSteps, type ComputeStep, type RepeatOptions } from './dispatch.ts';
 import type { MergeKernel } from './merge.ts';
-import { plainAttention, TILED_ROWS, type RaggedAttentionKernel } from './ragged-attention.ts';
+import { plainAttention, TILED_KEYS, type RaggedAttentionKernel } from './ragged-attention.ts';
 
 /** The kernels one engine composes. */
 export interface Kernels {
@@ -84,7 +84,7 @@ async function build(kernels: Kernels, shape: BatchShape, make: (passes: Passes,
  */
 export async function runFormats(kernels: Kernels, shape: BatchShape, args: AttentionArgs, formats: readonly BsrLayout[], repeat?: RepeatOptions): Promise<AttentionResult> {
   if (!Array.isArray(formats) || formats.length === 0) throw new AttentionInputError('formats', 'needs at least one BSR layout');
-  const lists = bsrTileLists(shape, formats, { tileQ: TILED_ROWS, tileK: TILED_ROWS });
+  const lists = bsrTileLists(shape, formats, { tileQ: kernels.ragged.tileRowsForLayouts(shape, formats), tileK: TILED_KEYS });
   const parts = Math.max(1, lists.partialsPerRow);
   const { passes, o, lse } = await build(kernels, shape, async (passes, o, lse) => {
     const states = partialStates(passes, shape, shape.totalQo * parts);
@@ -99,9 +99,9 @@ export async function runFormats(kernels: Kernels, shape: BatchShape, args: Atte
 }
 
 /** How many runs of tiles the shared level's keys are cut into: enough items to fill `workgroups`. */
-export function cascadeSplits(prefix: BatchShape, workgroups: number): number {
-  const queryTiles = Math.ceil(prefix.totalQo / TILED_ROWS);
-  const keyTiles = Math.ceil(prefix.kvLens[0] / TILED_ROWS);
+export function cascadeSplits(prefix: BatchShape, workgroups: number, tileRows = 64): number {
+  const queryTiles = Math.ceil(prefix.totalQo / tileRows);
+  const keyTiles = Math.ceil(prefix.kvLens[0] / TILED_KEYS);
   return Math.max(1, Math.min(keyTiles, Math.round(workgroups / (queryTiles * prefix.numQoHeads))));
 }
 
@@ -117,8 +117,9 @@ export async function runCascade(kernels: Kernels, args: AttentionArgs, prefixLe
   const prefix = checkAttentionArgs(levels.prefix);
   const suffix = checkAttentionArgs(levels.suffix);
   const variant = args.variant ?? plainAttention();
-  const splits = cascadeSplits(prefix, kernels.workgroups);
-  const lists: TileLists = splitTileLists(prefix, splits, { tileQ: TILED_ROWS, tileK: TILED_ROWS, kind: prefix.causal ? TILE_MASKED : TILE_FULL });
+  const tileRows = kernels.ragged.tileRows(prefix);
+  const splits = cascadeSplits(prefix, kernels.workgroups, tileRows);
+  const lists: TileLists = splitTileLists(prefix, splits, { tileQ: tileRows, tileK: TILED_KEYS, kind: prefix.causal ? TILE_MASKED : TILE_FULL });
   const { passes, o, lse } = await build(kernels, shape, async (passes, o, lse) => {
     const own = canDecode(suffix, variant) && args.kernel !== 'prefill'
       ? await kernels.decode.buildSteps(suffix, { ...levels.suffix, plan: args.plan }, { o, lse })

@@ -2,7 +2,7 @@ import raggedTemplate from '../wgsl/attention_ragged.wgsl?raw';
 import tiledTemplate from '../wgsl/attention_prefill_tiled.wgsl?raw';
 import { checkDeviceLimits } from './limits.ts';
 import { bindGroupLayout, type PipelineCache } from './pipelines.ts';
-import { AttentionInputError } from '../errors.ts';
+import { AttentionInputError, GpuError } from '../errors.ts';
 import { kvData, queryTiles, type BatchShape } from '../formats/batch.ts';
 import { bsrTileLists, TILE_MIXED, type TileLists } from '../formats/bsr-tiles.ts';
 import type { AttentionArgs, AttentionResult, HeadDim } from '../types.ts';
@@ -46,29 +46,54 @@ export function plainAttention(): CompiledVariant {
   return plainVariant;
 }
 
-/** Query rows per workgroup of the register-tiled prefill kernel. */
-export const TILED_ROWS = 64;
+/** Keys per KV tile of the register-tiled prefill kernel. */
+export const TILED_KEYS = 64;
+/** Query rows per workgroup of the register-tiled prefill kernel: 64, or 128 where the device has the workgroup memory. */
+export type TileRows = 64 | 128;
 
 /**
- * Workgroup memory the register-tiled kernel needs: staged q and k chunks (16 dims of 64 rows
- * each; a V chunk reuses them), the transposed 64×64 P tile, 16 row parts per row, row flags.
+ * Workgroup memory the register-tiled kernel needs: the staged q and k chunks (16 dims of its rows
+ * and keys; a V chunk and the row parts reuse them), the transposed P tile and a flag per row.
  */
-export function tiledWorkgroupBytes(): number {
-  return 4 * (2 * 16 * TILED_ROWS + 64 * TILED_ROWS + 16 * TILED_ROWS + TILED_ROWS);
+export function tiledWorkgroupBytes(tileRows: TileRows, headDim: HeadDim = 128): number {
+  const chunk = 16;
+  const stagedVecs = Math.max((chunk * tileRows) / 4 + (chunk * TILED_KEYS) / 4, (chunk * headDim) / 4, tileRows * 4);
+  return 16 * stagedVecs + 16 * ((TILED_KEYS * tileRows) / 4) + 4 * tileRows;
+}
+
+/** The most query rows per workgroup this device runs (`preferred` if given and it fits; else an error). */
+export function maxTileRows(device: GPUDevice, preferred?: TileRows): TileRows {
+  const fits = (rows: TileRows) => tiledWorkgroupBytes(rows) <= device.limits.maxComputeWorkgroupStorageSize && 2 * rows <= device.limits.maxComputeInvocationsPerWorkgroup;
+  if (preferred !== undefined) {
+    if (preferred !== 64 && preferred !== 128) throw new GpuError(`prefillTileRows must be 64 or 128, got ${String(preferred)}`);
+    if (!fits(preferred)) throw new GpuError(`prefillTileRows ${preferred} needs ${tiledWorkgroupBytes(preferred)} bytes of workgroup memory; this device has ${device.limits.maxComputeWorkgroupStorageSize}`);
+    return preferred;
+  }
+  return fits(128) ? 128 : 64;
+}
+
+/** Query rows per workgroup for a batch on a device allowing `maxRows`: 128 when its requests with queries average at least 128 of them. */
+export function tileRowsFor(maxRows: TileRows, shape: Pick<BatchShape, 'batchSize' | 'totalQo' | 'qoIndptr'>): TileRows {
+  if (maxRows === 64) return 64;
+  let withQueries = 0;
+  for (let b = 0; b < shape.batchSize; b++) if (shape.qoIndptr[b + 1] > shape.qoIndptr[b]) withQueries++;
+  return withQueries > 0 && shape.totalQo / withQueries >= 128 ? 128 : 64;
 }
 
 /** Whether the register-tiled kernel can run: no vector hooks (it stages no rows for them) and enough workgroup memory. */
 export function canUseTiled(device: GPUDevice, headDim: HeadDim, variant: CompiledVariant): boolean {
   const { queryTransform, keyTransform, valueTransform, outputTransform } = variant.ir.hooks;
   if (queryTransform || keyTransform || valueTransform || outputTransform) return false;
-  return tiledWorkgroupBytes() <= device.limits.maxComputeWorkgroupStorageSize;
+  return tiledWorkgroupBytes(64, headDim) <= device.limits.maxComputeWorkgroupStorageSize;
 }
 
 /** How the tiled kernel finds its KV tiles: 0 all up to the causal bound, 1 per-item lists (block-sparse, composed, split), 2 lists with MIXED tiles. */
 export type Listed = 0 | 1 | 2;
 
-export function tiledKernelSource(headDim: HeadDim, variant: CompiledVariant = plainAttention(), pageSize = 0, listed: Listed = 0, prefetch = true): string {
-  return kernelSource(tiledTemplate, `attention_prefill_tiled d${headDim}`, variant, { constants: { HEAD_DIM: headDim, PAGE_SIZE: pageSize, LISTED: listed, PREFETCH: prefetch ? 1 : 0 } });
+export function tiledKernelSource(headDim: HeadDim, variant: CompiledVariant = plainAttention(), pageSize = 0, listed: Listed = 0, prefetch = true, tileRows: TileRows = 64): string {
+  return kernelSource(tiledTemplate, `attention_prefill_tiled d${headDim}`, variant, {
+    constants: { HEAD_DIM: headDim, PAGE_SIZE: pageSize, LISTED: listed, PREFETCH: prefetch ? 1 : 0, TILE_Q: tileRows },
+  });
 }
 
 /** The prefill/append kernel for a head dim, a variant and a KV layout (pageSize 0: ragged). */
@@ -80,6 +105,9 @@ export function raggedKernelSource(headDim: HeadDim, variant: CompiledVariant = 
 /** Runs the tiled prefill/append kernel on one device; pipelines are cached by variant, head dim and page size. */
 export class RaggedAttentionKernel {
   private readonly layout: GPUBindGroupLayout;
+  /** The most query rows per workgroup the register-tiled kernel uses on this device. */
+  readonly maxTileRows: TileRows;
+  private readonly fixedTileRows: boolean;
 
   constructor(
     private readonly device: GPUDevice,
@@ -89,7 +117,11 @@ export class RaggedAttentionKernel {
     private readonly useTiled = true,
     /** The register-tiled kernel reads each stage's data during the previous stage (default true). */
     private readonly prefetch = true,
+    /** Query rows per workgroup of the register-tiled kernel; by default 128 where the device has the memory and a batch's requests are long enough. */
+    tileRows?: TileRows,
   ) {
+    this.maxTileRows = maxTileRows(device, tileRows);
+    this.fixedTileRows = tileRows !== undefined;
     this.layout = bindGroupLayout(device, 'attention_ragged bindings', {
       uniform: [0, 7],
       'read-only-storage': [1, 2, 3, 4, 8],
@@ -97,9 +129,27 @@ export class RaggedAttentionKernel {
     });
   }
 
-  private pipeline(headDim: HeadDim, variant: CompiledVariant, pageSize: number, tiled: boolean, listed: Listed = 0): Promise<GPUComputePipeline> {
-    const label = `attention_prefill${tiled ? `_tiled${this.prefetch ? '' : ' no-prefetch'}` : ''}${listed ? ` listed ${listed}` : ''} d${headDim} page ${pageSize} variant ${variant.hash}`;
-    const source = () => (tiled ? tiledKernelSource(headDim, variant, pageSize, listed, this.prefetch) : raggedKernelSource(headDim, variant, pageSize));
+  /**
+   * Query rows per workgroup for a batch: 128 where the device allows and its requests average at
+   * least 128 queries (shorter ones would leave most of a 128-row tile idle), else 64.
+   */
+  tileRows(shape: Pick<BatchShape, 'batchSize' | 'totalQo' | 'qoIndptr'>): TileRows {
+    return this.fixedTileRows ? this.maxTileRows : tileRowsFor(this.maxTileRows, shape);
+  }
+
+  /**
+   * Query rows per workgroup for block-sparse layouts: 128 only where every layout's block rows
+   * are multiples of 128 (else a 128-row tile would straddle blocks of different kinds and need
+   * the slower MIXED path).
+   */
+  tileRowsForLayouts(shape: Pick<BatchShape, 'batchSize' | 'totalQo' | 'qoIndptr'>, layouts: readonly { R: number }[]): TileRows {
+    const rows = this.tileRows(shape);
+    return rows === 128 && layouts.every((layout) => layout.R % 128 === 0) ? 128 : 64;
+  }
+
+  private pipeline(headDim: HeadDim, variant: CompiledVariant, pageSize: number, tiled: boolean, listed: Listed = 0, tileRows: TileRows = 64): Promise<GPUComputePipeline> {
+    const label = `attention_prefill${tiled ? `_tiled ${tileRows} rows${this.prefetch ? '' : ' no-prefetch'}` : ''}${listed ? ` listed ${listed}` : ''} d${headDim} page ${pageSize} variant ${variant.hash}`;
+    const source = () => (tiled ? tiledKernelSource(headDim, variant, pageSize, listed, this.prefetch, tileRows) : raggedKernelSource(headDim, variant, pageSize));
     return this.pipelines.get(label, label, source, this.layout);
   }
 
@@ -111,7 +161,7 @@ export class RaggedAttentionKernel {
     const { device } = this;
     const oLength = shape.totalQo * shape.numQoHeads * shape.headDim;
     const lseLength = shape.totalQo * shape.numQoHeads;
-    const lists = args.bsr ? bsrTileLists(shape, [args.bsr], { tileQ: TILED_ROWS, tileK: TILED_ROWS }) : undefined;
+    const lists = args.bsr ? bsrTileLists(shape, [args.bsr], { tileQ: this.tileRowsForLayouts(shape, [args.bsr]), tileK: TILED_KEYS }) : undefined;
     const o = outputBuffer(device, 'o', oLength * 4);
     const lse = outputBuffer(device, 'lse', lseLength * 4);
     let built: PrefillSteps;
@@ -148,10 +198,14 @@ export class RaggedAttentionKernel {
     }
     if (lists?.partialsPerRow && !outputs.partial) throw new Error('tile lists with partial outputs need a partial-states buffer');
     const kernel = lists ? 'prefill-bsr' : tiled ? 'prefill-tiled' : 'prefill';
-    const tiles = lists ? lists.items : queryTiles(shape, tiled ? TILED_ROWS : RAGGED_TILES[shape.headDim].TILE_Q);
+    const tileRows = lists ? (lists.tileQ as TileRows) : this.tileRows(shape);
+    if (lists && (lists.tileK !== TILED_KEYS || (tileRows !== 64 && tileRows !== 128) || tileRows > this.maxTileRows)) {
+      throw new Error(`tile lists of ${lists.tileQ} × ${lists.tileK} do not fit the tiled kernel (${this.maxTileRows} rows at most × ${TILED_KEYS} keys)`);
+    }
+    const tiles = lists ? lists.items : longestFirst(shape, queryTiles(shape, tiled ? tileRows : RAGGED_TILES[shape.headDim].TILE_Q), tiled ? tileRows : RAGGED_TILES[shape.headDim].TILE_Q);
     const tileCount = tiles.length / (lists ? 4 : 2);
     checkDeviceLimits(this.device, shape, tileCount, tensorWords.byteLength);
-    const pipeline = await this.pipeline(shape.headDim, variant, shape.paged?.pageSize ?? 0, tiled, !lists ? 0 : lists.counts.mixed ? 2 : 1);
+    const pipeline = await this.pipeline(shape.headDim, variant, shape.paged?.pageSize ?? 0, tiled, !lists ? 0 : lists.counts.mixed ? 2 : 1, tileRows);
     if (tileCount === 0) return { steps: [], owned: [], kernel };
 
     const tables = [shape.qoIndptr, shape.kvStarts, shape.kvLens, tiles, shape.paged?.kvIndices ?? new Uint32Array(0)];
@@ -194,6 +248,25 @@ export interface PrefillSteps {
   steps: ComputeStep[];
   owned: GPUBuffer[];
   kernel: NonNullable<AttentionResult['kernel']>;
+}
+
+/**
+ * Query tiles (request, first row) ordered by the keys they visit, most first: workgroups launch in
+ * this order, so the long tiles of a causal or skewed batch start early instead of running alone
+ * at the end.
+ */
+export function longestFirst(shape: BatchShape, tiles: Uint32Array, rows: number): Uint32Array {
+  const keys = (n: number) => {
+    const b = tiles[2 * n];
+    const qoLen = shape.qoIndptr[b + 1] - shape.qoIndptr[b];
+    const kvLen = shape.kvLens[b];
+    if (!shape.causal) return kvLen;
+    return Math.max(0, Math.min(kvLen, Math.min(qoLen, tiles[2 * n + 1] + rows) + kvLen - qoLen));
+  };
+  const order = Array.from({ length: tiles.length / 2 }, (_, n) => n).sort((a, b) => keys(b) - keys(a) || a - b);
+  const sorted = new Uint32Array(tiles.length);
+  order.forEach((n, i) => sorted.set(tiles.subarray(2 * n, 2 * n + 2), 2 * i));
+  return sorted;
 }
 
 /**

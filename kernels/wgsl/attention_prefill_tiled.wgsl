@@ -1,8 +1,8 @@
 // Prefill/append attention with register tiles, fp32: the fast path for variants without
 // query, key, value or output transforms (attention_ragged.wgsl serves those).
 //
-// A workgroup computes TILE_Q (64) query rows of one request and head against tiles of TILE_K
-// (64) keys, FlashAttention-2 style. Thread (ty, tx), ty = tid / 16 and tx = tid % 16, owns the
+// A workgroup computes TILE_Q (64 or 128) query rows of one request and head against tiles of
+// TILE_K (64) keys, FlashAttention-2 style. Thread (ty, tx), ty = tid / 16 and tx = tid % 16, owns the
 // 8 rows 8ty … 8ty+7: their scores against keys 4tx … 4tx+3 of each tile (an 8×4 register tile)
 // and their output in dims 4tx … 4tx+3 and 64+4tx … (an 8×(4·OUT_VECS) register tile).
 //
@@ -24,8 +24,10 @@
 // MIXED tiles (blocks smaller than the tile) carry two bitmaps, which elements lie in a stored
 // block and which of those need the element test. An item with a non-zero output stride writes
 // its rows' partial states (output and lse) to `partial` at row base + stride × query row, for
-// the merge kernel (attention_merge.wgsl) to contract. Workgroup memory: 28.3 KiB, above WebGPU's default 16 KiB, so the host
-// requests the adapter's limit and checks it (gpu/ragged-attention.ts).
+// the merge kernel (attention_merge.wgsl) to contract.
+//
+// Workgroup memory: 24.3 KiB at TILE_Q 64 and 44.5 KiB at 128, above WebGPU's default 16 KiB, so
+// the host requests the adapter's limit and picks the tile that fits (gpu/ragged-attention.ts).
 
 const HEAD_DIM: u32 = 128u;  // specialized
 // Tokens per page of a paged KV cache; 0 for ragged KV.
@@ -37,18 +39,23 @@ const LISTED: u32 = 0u;      // specialized
 // stage's start, waited for at its barrier (fewer live registers). A tuning choice.
 const PREFETCH: u32 = 1u;    // specialized
 
-const TILE_Q: u32 = 64u;
+// Query rows per workgroup: 64 (128 threads, 24.3 KiB of workgroup memory) or 128 (256 threads,
+// 44.3 KiB: K and V tiles are read once for twice the rows, where the device has the memory).
+const TILE_Q: u32 = 64u;     // specialized
 const TILE_K: u32 = 64u;
 const CHUNK: u32 = 16u;
 const ROWS: u32 = 8u;        // query rows per thread
 const COLS: u32 = 4u;        // keys per thread and tile
-const WORKGROUP_SIZE: u32 = 128u;
+const WORKGROUP_SIZE: u32 = 2u * TILE_Q;  // 16 threads per 8 rows
 const VECS: u32 = HEAD_DIM / 4u;
 const OUT_VECS: u32 = HEAD_DIM / 64u;
 const CHUNKS_D: u32 = HEAD_DIM / CHUNK;
 const CHUNKS_K: u32 = TILE_K / CHUNK;
-// vec4s of the staged q chunk; the k chunk follows it. A V chunk (CHUNK rows of VECS) reuses both.
+// vec4s of the staged q chunk; the k chunk follows it. A V chunk (CHUNK rows of VECS) reuses both,
+// and so do the row parts of the softmax (TILE_Q rows of 16 floats).
 const Q_CHUNK_VECS: u32 = CHUNK * TILE_Q / 4u;
+const K_CHUNK_VECS: u32 = CHUNK * TILE_K / 4u;
+const STAGED_VECS: u32 = max(max(Q_CHUNK_VECS + K_CHUNK_VECS, CHUNK * VECS), TILE_Q * 4u);
 // Rows whose vec4s one thread transposes when staging q or k. The small loops over rows, columns
 // and output vecs are left to the GPU compiler: unrolling them on the host measured slower on an
 // H200 (32.1 vs 30.3 ms) and takes SwiftShader minutes to compile.
@@ -78,12 +85,11 @@ const MASK_LIMIT: f32 = -1.0e38;
 // Partial states of listed items with an output stride: outputs [row][head][dim], then lse.
 @group(0) @binding(9) var<storage, read_write> partial: array<f32>;
 
-// q chunk [dim][row / 4] and k chunk [dim][key / 4] while scoring; a V chunk [key][vec] after.
-var<workgroup> staged: array<vec4f, 2u * Q_CHUNK_VECS>;
+// q chunk [dim][row / 4] and k chunk [dim][key / 4] while scoring; a V chunk [key][vec] after;
+// between them, and after the last tile, each row's 16 parts (tile max, then row sums) as 4 vec4s.
+var<workgroup> staged: array<vec4f, STAGED_VECS>;
 // Probabilities, transposed: [key][row / 4].
 var<workgroup> p_tile: array<vec4f, TILE_K * TILE_Q / 4u>;
-// Per row, one value from each of its 16 threads (tile max, then row-sum parts).
-var<workgroup> row_parts: array<f32, TILE_Q * 16u>;
 // Without softmax a row's output is a plain sum, so whether it saw any key is kept apart.
 var<workgroup> row_seen: array<atomic<u32>, TILE_Q>;
 
@@ -107,23 +113,24 @@ struct Tile {
 }
 
 // One stage's global reads, made a stage ahead so they are in flight while the previous stage
-// computes. Stages 0 … CHUNKS_D-1 of a KV tile read dims 16s … 16s+15 of the 64 query rows
-// (threads 0-63) and 64 keys (64-127): one vec4 from each of 4 consecutive rows. Stages CHUNKS_D …
-// read CHUNK rows of V, V_PER_THREAD vec4s per thread.
+// computes. Stages 0 … CHUNKS_D-1 of a KV tile read dims 16s … 16s+15 of the TILE_Q query rows
+// (threads 0 … TILE_Q-1) and 64 keys (the next 64 threads; with TILE_Q 128 the last 64 rest): one
+// vec4 from each of 4 consecutive rows. Stages CHUNKS_D … read CHUNK rows of V, V_PER_THREAD vec4s
+// per thread.
 fn load_stage(tid: u32, stage: u32, kv0: u32, t: Tile) -> array<vec4f, STAGE_ROWS> {
   var rows = array<vec4f, STAGE_ROWS>();
   if (stage < CHUNKS_D) {
     let d0 = stage * CHUNK;
-    let block = tid % 64u;
+    let block = select(tid - TILE_Q, tid, tid < TILE_Q);
     let dv = block % (CHUNK / 4u);
     let group = block / (CHUNK / 4u);
     for (var i = 0u; i < STAGE_ROWS; i++) {
       let r = 4u * group + i;
-      if (tid < 64u) {
+      if (tid < TILE_Q) {
         if (r < t.qo_rows) {
           rows[i] = q[(t.q_row0 + r * params.num_qo_heads) * VECS + d0 / 4u + dv];
         }
-      } else if (kv0 + r < t.kv_len) {
+      } else if (r < TILE_K && kv0 + r < t.kv_len) {
         rows[i] = k[(kv_token_row(t.kv_base, kv0 + r) * params.num_kv_heads + t.kv_head) * VECS + d0 / 4u + dv];
       }
     }
@@ -143,14 +150,18 @@ fn load_stage(tid: u32, stage: u32, kv0: u32, t: Tile) -> array<vec4f, STAGE_ROW
 // Writes a stage's reads to workgroup memory: q and k transposed ([dim][row / 4]), V as it is.
 fn store_stage(tid: u32, stage: u32, rows: array<vec4f, STAGE_ROWS>) {
   if (stage < CHUNKS_D) {
-    let block = tid % 64u;
+    let is_q = tid < TILE_Q;
+    let block = select(tid - TILE_Q, tid, is_q);
     let dv = block % (CHUNK / 4u);
     let group = block / (CHUNK / 4u);
-    let at = select(Q_CHUNK_VECS, 0u, tid < 64u) + 4u * dv * (TILE_Q / 4u) + group;
-    staged[at] = vec4f(rows[0].x, rows[1].x, rows[2].x, rows[3].x);
-    staged[at + TILE_Q / 4u] = vec4f(rows[0].y, rows[1].y, rows[2].y, rows[3].y);
-    staged[at + 2u * TILE_Q / 4u] = vec4f(rows[0].z, rows[1].z, rows[2].z, rows[3].z);
-    staged[at + 3u * TILE_Q / 4u] = vec4f(rows[0].w, rows[1].w, rows[2].w, rows[3].w);
+    let stride = select(TILE_K / 4u, TILE_Q / 4u, is_q);
+    let at = select(Q_CHUNK_VECS, 0u, is_q) + 4u * dv * stride + group;
+    if (is_q || block < TILE_K) {
+      staged[at] = vec4f(rows[0].x, rows[1].x, rows[2].x, rows[3].x);
+      staged[at + stride] = vec4f(rows[0].y, rows[1].y, rows[2].y, rows[3].y);
+      staged[at + 2u * stride] = vec4f(rows[0].z, rows[1].z, rows[2].z, rows[3].z);
+      staged[at + 3u * stride] = vec4f(rows[0].w, rows[1].w, rows[2].w, rows[3].w);
+    }
   } else {
     for (var n = 0u; n < V_PER_THREAD; n++) {
       staged[tid + n * WORKGROUP_SIZE] = rows[n];
@@ -257,7 +268,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
         for (var d = 0u; d < CHUNK; d++) {
           let qa = staged[d * (TILE_Q / 4u) + 2u * ty];
           let qb = staged[d * (TILE_Q / 4u) + 2u * ty + 1u];
-          let kk = staged[Q_CHUNK_VECS + d * (TILE_Q / 4u) + tx];
+          let kk = staged[Q_CHUNK_VECS + d * (TILE_K / 4u) + tx];
           s[0] += qa.x * kk;
           s[1] += qa.y * kk;
           s[2] += qa.z * kk;
@@ -286,6 +297,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
         }
       }
       if (stage == CHUNKS_D - 1u) {
+        // Every thread is done with the q and k chunks before row parts overwrite them.
+        workgroupBarrier();
         // Mask and transform each score; each row's tile max goes to workgroup memory.
         for (var r = 0u; r < ROWS; r++) {
           let qo = qo_start + 8u * ty + r;
@@ -315,7 +328,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
             row_max = max(row_max, score);
           }
           if (USE_SOFTMAX) {
-            row_parts[(8u * ty + r) * 16u + tx] = row_max;
+            staged[(8u * ty + r) * 4u + tx / 4u][tx % 4u] = row_max;
           }
         }
         if (USE_SOFTMAX) {
@@ -328,8 +341,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
           if (USE_SOFTMAX) {
             let row = 8u * ty + r;
             var m_new = m[r];
-            for (var x = 0u; x < 16u; x++) {
-              m_new = max(m_new, row_parts[row * 16u + x]);
+            for (var x = 0u; x < 4u; x++) {
+              let part = staged[row * 4u + x];
+              m_new = max(m_new, max(max(part.x, part.y), max(part.z, part.w)));
             }
             alpha = exp(m[r] - m_new);
             m[r] = m_new;
@@ -359,7 +373,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
   // Each row's sum is the sum of its 16 threads' parts.
   workgroupBarrier();
   for (var r = 0u; r < ROWS; r++) {
-    row_parts[(8u * ty + r) * 16u + tx] = l[r];
+    staged[(8u * ty + r) * 4u + tx / 4u][tx % 4u] = l[r];
     if (!USE_SOFTMAX && seen[r] != 0u) {
       atomicOr(&row_seen[8u * ty + r], 1u);
     }
@@ -370,8 +384,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
     let qo = qo_start + row;
     if (qo < qo_len) {
       var total = 0.0;
-      for (var x = 0u; x < 16u; x++) {
-        total += row_parts[row * 16u + x];
+      for (var x = 0u; x < 4u; x++) {
+        let part = staged[row * 4u + x];
+        total += (part.x + part.y) + (part.z + part.w);
       }
       let out_row = (qo_base + qo) * params.num_qo_heads + qo_head;
       var scale = 1.0;
