@@ -98,6 +98,7 @@ if (section('plans')) {
   const batches: [string, number[], string][] = [
     ['skewed: one 32768 + 63 of 512', [32768, ...Array<number>(63).fill(512)], '>= 2x'],
     ['ShareGPT-like (prompt + output lengths, 64 requests)', shareGptLike(64, 7, 8192).map((r) => r.promptLen + r.outputLen), '>= 2x'],
+    ['ShareGPT-like (prompt + output lengths, 16 requests)', shareGptLike(16, 7, 8192).map((r) => r.promptLen + r.outputLen), '>= 2x'],
     ['uniform: 64 of 4096', Array<number>(64).fill(4096), 'within 5%'],
   ];
   for (const [name, kvLens, target] of batches) {

@@ -7,7 +7,7 @@
  * BENCH_ONLY=sparse,cascade picks sections.
  */
 import {
-  bsrAttention, bsrFromBlocks, bsrStats, cascadeLevels, cascadeSplits, checkAttentionArgs, compileVariant, createEngine, randomBatch, referenceAttention, seededRandom, sharedPrefixBatch,
+  bsrAttention, bsrFromBlocks, bsrStats, cascadeLevels, cascadeSplits, checkAttentionArgs, foldQueryHeads, compileVariant, createEngine, randomBatch, referenceAttention, seededRandom, sharedPrefixBatch,
   type AttentionArgs, type BsrLayout, type CompiledVariant,
 } from '#kernels/index.ts';
 import { benchSetup, gpuMs, keepAlive, report, section, verify } from './common.ts';
@@ -94,12 +94,14 @@ if (section('cascade')) {
   const sharedMs = await gpuMs(engine, shared);
   const copiesMs = await gpuMs(engine, copies);
   const cascadeMs = await gpuMs(engine, { ...shared, sharedPrefix: prefixLen });
-  // The shared level's key splits follow planWorkgroups (cascadeSplits): fewer, longer items.
-  for (const planWorkgroups of [128, 256, 512]) {
+  // The shared level's key splits follow planWorkgroups (cascadeSplits, default 1024).
+  const folded = checkAttentionArgs(foldQueryHeads(cascadeLevels(shared, prefixLen).prefix));
+  const tileRows = folded.totalQo >= 128 && device.limits.maxComputeWorkgroupStorageSize >= 45_568 ? 128 : 64;
+  for (const planWorkgroups of [512, 1024, 2048]) {
     const tuned = await createEngine({ backend: 'webgpu', device, planWorkgroups });
     const ms = await gpuMs(tuned, { ...shared, sharedPrefix: prefixLen });
-    const splits = cascadeSplits(checkAttentionArgs(cascadeLevels(shared, prefixLen).prefix), planWorkgroups);
-    report('cascade, shared level split for fewer workgroups', { planWorkgroups, splits, cascadeMs: +ms.toFixed(4), speedupVsSharedPages: +(sharedMs / ms).toFixed(2) });
+    const splits = cascadeSplits(folded, planWorkgroups, tileRows);
+    report('cascade, shared level split for other planWorkgroups', { planWorkgroups, tileRows, splits, cascadeMs: +ms.toFixed(4), speedupVsSharedPages: +(sharedMs / ms).toFixed(2) });
   }
   report('shared-prefix decode (B64 H32/8 d128 page16, prefix 4096 + 256 own)', {
     fullKvSharedPagesMs: +sharedMs.toFixed(4),

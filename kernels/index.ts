@@ -27,7 +27,7 @@ export { draftTree, expectedAccepted, verifyTree, type DraftTree, type NextToken
 export { BROWSER_CALIBRATION, costModelFromTable, DEFAULT_KERNEL_TABLE, fitKernelTable, kernelSamples, measureKernelTable, prefillPairs, SERVED_MODEL, type AttentionHeads, type CalibrationOptions, type CalibrationPlan, type CalibrationProgress, type DecodeShape, type KernelTimingTable, type PrefillShape, type ServedModel } from './serving/calibration.ts';
 export { attentionMask, blockKind, bsrAttention, bsrFromBlocks, bsrFromMask, bsrLayoutFromArgs, bsrStats, checkBsr, checkBsrLayout, composableAttention, type BlockKind, type BsrBlock, type BsrInput, type BsrLayout, type BsrMatrix, type BsrStats } from './formats/bsr.ts';
 export { bsrTileLists, splitTileLists, TILE_FULL, TILE_MASKED, TILE_MIXED, type TileListOptions, type TileLists } from './formats/bsr-tiles.ts';
-export { cascadeLevels, sharedPrefixBatch, type CascadeLevels, type SharedPrefixSpec } from './formats/cascade.ts';
+export { cascadeLevels, foldQueryHeads, sharedPrefixBatch, type CascadeLevels, type SharedPrefixSpec } from './formats/cascade.ts';
 export { mergeStateArrays, mergeStates, type AttentionState, type MergeOptions, type StateArrays } from './formats/merge.ts';
 export { checkPlan, DEFAULT_MIN_CHUNK, DEFAULT_QO_TILE, itemCost, naivePlan, plan, planBatch, runPlanOnCpu, type Plan, type PlanBatch, type PlanDevice, type PlanMerge, type PlanOptions, type PlanShape, type WorkItem } from './plan/plan.ts';
 export { cascadeSplits } from './gpu/composed.ts';

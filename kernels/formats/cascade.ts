@@ -87,6 +87,27 @@ export function cascadeLevels(args: AttentionArgs, prefixLen: number): CascadeLe
   };
 }
 
+/**
+ * The shared level with each KV head's group of query heads folded into query rows (FlashInfer's
+ * GQA trick for the shared prefix): row `t · group + j`, head `g` holds query `t`'s head
+ * `g · group + j`, so one workgroup's query tile meets each K/V tile once for the whole group, and
+ * the tile fills with rows. Valid because the shared level has no mask and no hooks.
+ */
+export function foldQueryHeads(prefix: AttentionArgs): AttentionArgs {
+  const shape = checkAttentionArgs(prefix);
+  const { group, numKvHeads, headDim, totalQo } = shape;
+  if (group === 1) return prefix;
+  const q = new Float32Array(prefix.q.length);
+  for (let t = 0; t < totalQo; t++) {
+    for (let h = 0; h < shape.numQoHeads; h++) {
+      const g = Math.floor(h / group);
+      const row = t * group + (h % group);
+      q.set(prefix.q.subarray((t * shape.numQoHeads + h) * headDim, (t * shape.numQoHeads + h + 1) * headDim), (row * numKvHeads + g) * headDim);
+    }
+  }
+  return { ...prefix, q, qoIndptr: [0, totalQo * group], numQoHeads: numKvHeads };
+}
+
 export interface SharedPrefixSpec {
   prefixLen: number;
   /** Keys of each request after the prefix (its queries are its last `qoLens[b]` tokens). */

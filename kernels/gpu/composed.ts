@@ -2,7 +2,7 @@ import { AttentionInputError } from '../errors.ts';
 import { checkAttentionArgs, type BatchShape } from '../formats/batch.ts';
 import { bsrTileLists, splitTileLists, TILE_FULL, TILE_MASKED, type TileLists } from '../formats/bsr-tiles.ts';
 import type { BsrLayout } from '../formats/bsr.ts';
-import { cascadeLevels } from '../formats/cascade.ts';
+import { cascadeLevels, foldQueryHeads } from '../formats/cascade.ts';
 import type { AttentionArgs, AttentionResult } from '../types.ts';
 import { outputBuffer } from './buffers.ts';
 import { canDecode, type DecodeAttentionKernel } from './decode-attention.ts';
@@ -98,11 +98,16 @@ export async function runFormats(kernels: Kernels, shape: BatchShape, args: Atte
   return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: 'prefill-composed' };
 }
 
-/** How many runs of tiles the shared level's keys are cut into: enough items to fill `workgroups`. */
+/**
+ * How many runs of tiles the shared level's keys are cut into: about `workgroups / 4` items (a
+ * quarter of what decode plans fill: each item also reads its query tile and writes partial
+ * states, so short items cost more than they spread; measured on an H100, 256 items beat 128, 512
+ * and 1024 for a 4096-key prefix), and at least two key tiles per item.
+ */
 export function cascadeSplits(prefix: BatchShape, workgroups: number, tileRows = 64): number {
   const queryTiles = Math.ceil(prefix.totalQo / tileRows);
   const keyTiles = Math.ceil(prefix.kvLens[0] / TILED_KEYS);
-  return Math.max(1, Math.min(keyTiles, Math.round(workgroups / (queryTiles * prefix.numQoHeads))));
+  return Math.max(1, Math.min(Math.floor(keyTiles / 2), Math.round(workgroups / 4 / (queryTiles * prefix.numQoHeads))));
 }
 
 /**
@@ -114,20 +119,28 @@ export function cascadeSplits(prefix: BatchShape, workgroups: number, tileRows =
 export async function runCascade(kernels: Kernels, args: AttentionArgs, prefixLen: number, repeat?: RepeatOptions): Promise<AttentionResult> {
   const levels = cascadeLevels(args, prefixLen);
   const shape = checkAttentionArgs(args);
-  const prefix = checkAttentionArgs(levels.prefix);
+  const folded = foldQueryHeads(levels.prefix);
+  const prefix = checkAttentionArgs(folded);
   const suffix = checkAttentionArgs(levels.suffix);
   const variant = args.variant ?? plainAttention();
   const tileRows = kernels.ragged.tileRows(prefix);
   const splits = cascadeSplits(prefix, kernels.workgroups, tileRows);
   const lists: TileLists = splitTileLists(prefix, splits, { tileQ: tileRows, tileK: TILED_KEYS, kind: prefix.causal ? TILE_MASKED : TILE_FULL });
+  // Partial row (t·group + j)·splits + s holds query t, heads j, group + j, …: merge (t, j) gathers
+  // its splits and spreads the KV heads back to query heads j + g·group.
+  const group = shape.group;
+  const merges = new Uint32Array(4 * shape.totalQo * group);
+  for (let t = 0; t < shape.totalQo; t++) {
+    for (let j = 0; j < group; j++) merges.set([t, j, (t * group + j) * splits, splits], 4 * (t * group + j));
+  }
   const { passes, o, lse } = await build(kernels, shape, async (passes, o, lse) => {
     const own = canDecode(suffix, variant) && args.kernel !== 'prefill'
       ? await kernels.decode.buildSteps(suffix, { ...levels.suffix, plan: args.plan }, { o, lse })
       : await kernels.ragged.buildSteps(suffix, levels.suffix, { o, lse });
     passes.add(own);
     const states = partialStates(passes, shape, shape.totalQo * splits);
-    passes.add(await kernels.ragged.buildSteps(prefix, levels.prefix, { o, lse, ...states }, lists));
-    passes.add(await kernels.merge.step({ headDim: shape.headDim, useSoftmax: variant.useSoftmax, numQoHeads: shape.numQoHeads, merges: rowMerges(shape.totalQo, splits), ...states, partHeads: shape.numQoHeads, o, lse, includeOutput: true }));
+    passes.add(await kernels.ragged.buildSteps(prefix, folded, { o, lse, ...states }, lists));
+    passes.add(await kernels.merge.step({ headDim: shape.headDim, useSoftmax: variant.useSoftmax, numQoHeads: shape.numQoHeads, merges, ...states, partHeads: prefix.numQoHeads, o, lse, includeOutput: true, outHeadStride: group }));
   });
   const { arrays, timing, runTimes } = await execute(kernels, shape, 'attention_cascade', passes, o, lse, repeat);
   return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: 'cascade' };

@@ -21,6 +21,8 @@ export interface MergeJob {
   lse: GPUBuffer;
   /** Also merge what `o` and `lse` already hold for the row (cascade: the suffix level wrote it). */
   includeOutput?: boolean;
+  /** Slot head h merges into query head `first head + h × outHeadStride` (default 1). */
+  outHeadStride?: number;
 }
 
 /** The contraction (attention_merge.wgsl): builds merge passes over partial states; pipelines cached per head dim and softmax. */
@@ -45,7 +47,7 @@ export class MergeKernel {
     const params = uniformBuffer(
       this.device,
       'merge params',
-      Uint32Array.from([job.numQoHeads, 0, job.partialLseOffset, NEG_INF_BITS, job.partHeads, job.includeOutput ? 1 : 0, 0, 0]).buffer,
+      Uint32Array.from([job.numQoHeads, 0, job.partialLseOffset, NEG_INF_BITS, job.partHeads, job.includeOutput ? 1 : 0, job.outHeadStride ?? 1, 0]).buffer,
     );
     const merges = storageBuffer(this.device, 'merges', job.merges);
     const step: ComputeStep = {

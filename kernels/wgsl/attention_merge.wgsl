@@ -1,7 +1,8 @@
 // The contraction: merges the partial states of a row's KV chunks into its output.
 // A merge is (output row, first query head, first slot, slot count): slots first .. first+count
 // of `partial` each hold PART_HEADS heads' states, and head h of them merges into query head
-// first head + h of the output row. With softmax, partial i holds its normalized output o_i and lse_i; the merged state is
+// first head + h × out_head_stride of the output row (stride 1, or the GQA group when the parts
+// come from a level that folded a group's query heads into rows). With softmax, partial i holds its normalized output o_i and lse_i; the merged state is
 //   lse = log Σ exp(lse_i),   o = Σ exp(lse_i - lse) · o_i
 // computed against the largest lse_i so nothing overflows. A chunk that saw no key has
 // lse_i = -inf and weight 0; if every chunk is empty, o = 0 and lse = -inf.
@@ -19,6 +20,7 @@ struct Params {
   neg_inf_bits: u32,
   part_heads: u32,
   include_output: u32,
+  out_head_stride: u32,     // slot head h merges into query head first head + h × stride (GQA-folded parts)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -37,7 +39,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) d: u3
   let head = wg.y;
   let neg_inf = bitcast<f32>(params.neg_inf_bits);
 
-  let out = out_row * params.num_qo_heads + first_head + head;
+  let out = out_row * params.num_qo_heads + first_head + head * params.out_head_stride;
   var any = false;
   var max_lse = -3.0e38;
   var own_lse = -3.0e38;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AttentionInputError, bsrFromMask, cascadeSplits, checkAttentionArgs, composableAttention, randomBatch, referenceAttention, sharedPrefixBatch, cascadeLevels,
+  AttentionInputError, bsrFromMask, cascadeSplits, foldQueryHeads, checkAttentionArgs, composableAttention, randomBatch, referenceAttention, sharedPrefixBatch, cascadeLevels,
   type BsrLayout, type Engine,
 } from '#kernels/index.ts';
 import { dawnEngine } from './dawn.ts';
@@ -43,9 +43,9 @@ describe('composable formats on WebGPU', () => {
 
 describe('cascade attention on WebGPU', () => {
   it('decode over a shared prefix (prefix once for all queries, split over workgroups, merged into each request’s suffix) equals full attention', async () => {
-    const args = sharedPrefixBatch({ prefixLen: 192, suffixLens: [0, 5, 70, 33, 1], numQoHeads: 8, numKvHeads: 2, headDim: 128, pageSize: 16, seed: 5 });
-    expect(cascadeSplits(checkAttentionArgs(cascadeLevels(args, 192).prefix), 512), 'the prefix is split').toBe(3);
-    const got = await engine.run({ ...args, sharedPrefix: 192 });
+    const args = sharedPrefixBatch({ prefixLen: 512, suffixLens: [0, 5, 70, 33, 1], numQoHeads: 8, numKvHeads: 2, headDim: 128, pageSize: 16, seed: 5 });
+    expect(cascadeSplits(checkAttentionArgs(foldQueryHeads(cascadeLevels(args, 512).prefix)), 512), 'the prefix is split').toBe(4);
+    const got = await engine.run({ ...args, sharedPrefix: 512 });
     expect(got.kernel).toBe('cascade');
     expectMatchesReference(got, args);
   });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  AttentionInputError, builtinVariant, cascadeLevels, compareArrays, compileVariant, mergeStateArrays, pageBatch, randomBatch, referenceAttention, sharedPrefixBatch,
+  AttentionInputError, builtinVariant, cascadeLevels, foldQueryHeads, compareArrays, compileVariant, mergeStateArrays, pageBatch, randomBatch, referenceAttention, sharedPrefixBatch,
 } from '#kernels/index.ts';
 
 describe('cascadeLevels', () => {
@@ -29,6 +29,22 @@ describe('cascadeLevels', () => {
       ),
       { numRuns: 40, seed: 4 },
     );
+  });
+
+  it('folds each KV head’s query heads into rows without changing any row’s attention', () => {
+    const args = sharedPrefixBatch({ prefixLen: 32, suffixLens: [3, 9, 0], numQoHeads: 6, numKvHeads: 2, headDim: 64, pageSize: 8, seed: 12 });
+    const { prefix } = cascadeLevels(args, 32);
+    const folded = foldQueryHeads(prefix);
+    expect(folded.numQoHeads).toBe(2);
+    const want = referenceAttention(prefix);
+    const got = referenceAttention(folded);
+    // Folded row t·3 + j, head g is query t's head 3g + j.
+    for (let t = 0; t < 3; t++) {
+      for (let h = 0; h < 6; h++) {
+        const from = ((t * 3 + (h % 3)) * 2 + Math.floor(h / 3)) * 64;
+        expect(compareArrays(got.o.subarray(from, from + 64), want.o.subarray((t * 6 + h) * 64, (t * 6 + h + 1) * 64)).maxAbsError).toBeLessThan(1e-6);
+      }
+    }
   });
 
   it('rejects what it cannot cascade, naming the argument', () => {
