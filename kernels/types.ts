@@ -84,10 +84,13 @@ export interface AttentionArgs {
    */
   sharedPrefix?: number;
   /**
-   * WebGPU decode only: the plan the decode kernel executes: `'balanced'` (default: `plan()`, keys
-   * split and items spread over the engine's `planWorkgroups`), `'naive'` (one item per request
-   * and KV head's group of query heads, no split), or a Plan made with `itemHeads` of
-   * `decodeHeads(group)` (checked against the batch).
+   * WebGPU: the work plan. Decode batches always run one on the decode kernel: `'balanced'`
+   * (default: `plan()`, keys split and items spread over the engine's `planWorkgroups`), `'naive'`
+   * (one item per request and KV head's group of query heads, no split), or a Plan made with
+   * `itemHeads` of `decodeHeads(group)` (checked against the batch). Other batches (prefill,
+   * append, mixed) run a plan only when one is given here: its items on the register-tiled kernel,
+   * split query tiles merged by the contraction kernel (a Plan's `qoTile` must be the kernel's
+   * tile rows, its chunks whole 64-key tiles); without one, one workgroup per query tile.
    */
   plan?: DecodePlanChoice;
 }
@@ -103,8 +106,8 @@ export interface AttentionResult {
   /** `Engine.benchmark` only: the GPU milliseconds of each timed run (`timing.ms` is their median). */
   runTimes?: number[];
   /** Which GPU kernel ran: the register-tiled prefill kernel (walking block lists for `bsr`), the simple tiled one (vector hooks, small devices), or split-KV decode with its merge. */
-  kernel?: 'prefill-tiled' | 'prefill-bsr' | 'prefill-composed' | 'cascade' | 'prefill' | 'decode';
-  /** Decode only: the plan that ran (its predicted loads beside the measured time). */
+  kernel?: 'prefill-tiled' | 'prefill-bsr' | 'prefill-composed' | 'prefill-planned' | 'cascade' | 'prefill' | 'decode';
+  /** The plan that ran, where one did (its predicted loads beside the measured time). */
   plan?: Plan;
   /** CPU runs only: hook reads outside a tensor or vector (the GPU clamps the same reads). */
   rangeReports?: RangeReport[];

@@ -4,6 +4,7 @@ import { bsrTileLists, splitTileLists, TILE_FULL, TILE_MASKED, type TileLists } 
 import type { BsrLayout } from '../formats/bsr.ts';
 import { cascadeLevels, foldQueryHeads } from '../formats/cascade.ts';
 import type { AttentionArgs, AttentionResult } from '../types.ts';
+import { checkPlan, type Plan, type WorkItem } from '../plan/plan.ts';
 import { outputBuffer } from './buffers.ts';
 import { canDecode, type DecodeAttentionKernel } from './decode-attention.ts';
 import { runSteps, type ComputeStep, type RepeatOptions } from './dispatch.ts';
@@ -144,4 +145,102 @@ export async function runCascade(kernels: Kernels, args: AttentionArgs, prefixLe
   });
   const { arrays, timing, runTimes } = await execute(kernels, shape, 'attention_cascade', passes, o, lse, repeat);
   return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: 'cascade' };
+}
+
+/**
+ * A `plan()` (or naive plan) executed on the register-tiled kernel, for batches the decode kernel
+ * does not run (prefill, append, mixed): each plan item becomes one workgroup per query tile, over
+ * the item's keys; items are launched in the plan's predicted start order; the items of a split
+ * query tile write partial states that one merge pass contracts. Every query head runs the same
+ * items (dispatch y), so a plan must split all heads alike (`plan()` and `naivePlan()` do), its
+ * query tiles must be whole kernel tiles, and its key chunks whole 64-key tiles.
+ */
+export async function runPlanned(kernels: Kernels, shape: BatchShape, args: AttentionArgs, planned: Plan, repeat?: RepeatOptions): Promise<AttentionResult> {
+  const tileRows = kernels.ragged.tileRows(shape);
+  const work = plannedTileLists(shape, planned, tileRows);
+  const { passes, o, lse } = await build(kernels, shape, async (passes, o, lse) => {
+    const states = partialStates(passes, shape, Math.max(1, work.partialRows));
+    passes.add(await kernels.ragged.buildSteps(shape, args, { o, lse, ...states }, work.lists));
+    if (work.merges.length) {
+      const variant = args.variant ?? plainAttention();
+      passes.add(await kernels.merge.step({ headDim: shape.headDim, useSoftmax: variant.useSoftmax, numQoHeads: shape.numQoHeads, merges: work.merges, ...states, partHeads: shape.numQoHeads, o, lse }));
+    }
+  });
+  const { arrays, timing, runTimes } = await execute(kernels, shape, 'attention_planned', passes, o, lse, repeat);
+  return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: 'prefill-planned', plan: planned };
+}
+
+/** A plan as the tiled kernel's items and lists, with the merges of its split query tiles. */
+export function plannedTileLists(shape: BatchShape, planned: Plan, tileRows: number): { lists: TileLists; merges: Uint32Array; /** Partial rows (of all heads each). */ partialRows: number } {
+  checkPlan(shape, planned);
+  if (planned.qoTile % tileRows !== 0 && planned.kind !== 'naive') {
+    throw new AttentionInputError('plan.qoTile', `is ${planned.qoTile}; the prefill kernel runs ${tileRows}-row query tiles, so plan items must cover whole tiles`);
+  }
+  // Items of head group 0 give the structure; every other head group must repeat it.
+  const structure = (item: WorkItem) => `${item.request}:${item.qoStart}:${item.qoEnd}:${item.kvStart}:${item.kvEnd}`;
+  const first = planned.items.filter((item) => item.qoHead === 0);
+  const shapeOf = new Set(first.map(structure));
+  for (const [n, item] of planned.items.entries()) {
+    if (!shapeOf.has(structure(item))) {
+      throw new AttentionInputError('plan.items', `entry ${n} (request ${item.request}, heads ${item.qoHead}..${item.qoHeadEnd}) splits its queries or keys unlike head 0's items; the prefill kernel runs every head of an item together`);
+    }
+  }
+  // Launch order: the plan's predicted start, then its slot.
+  first.sort((a, b) => a.start - b.start || a.workgroup - b.workgroup || a.id - b.id);
+  // Split query tiles: the chunks of (request, qoStart) in key order.
+  const chunks = new Map<string, WorkItem[]>();
+  for (const item of first) {
+    const key = `${item.request}:${item.qoStart}`;
+    chunks.set(key, [...(chunks.get(key) ?? []), item].sort((a, b) => a.kvStart - b.kvStart));
+  }
+  const items: number[] = [];
+  const lists: number[] = [];
+  const entries: number[] = [];
+  const merges: number[] = [];
+  const counts = { full: 0, masked: 0, mixed: 0, skipped: 0 };
+  const partialBase = new Map<string, number>();
+  let partialRows = 0;
+  for (const [key, parts] of chunks) {
+    if (parts.length < 2) continue;
+    const { request, qoStart, qoEnd } = parts[0];
+    partialBase.set(key, partialRows);
+    for (let qo = qoStart; qo < qoEnd; qo++) merges.push(shape.qoIndptr[request] + qo, 0, partialRows + (qo - qoStart) * parts.length, parts.length);
+    partialRows += (qoEnd - qoStart) * parts.length;
+  }
+  for (const item of first) {
+    const { request, qoStart, qoEnd, kvStart, kvEnd } = item;
+    const kvLen = shape.kvLens[request];
+    if (kvStart % TILED_KEYS !== 0 || (kvEnd % TILED_KEYS !== 0 && kvEnd !== kvLen)) {
+      throw new AttentionInputError('plan.items', `entry ${item.id} covers keys ${kvStart}..${kvEnd}; the prefill kernel reads whole ${TILED_KEYS}-key tiles, so chunks must start and end on them`);
+    }
+    const key = `${request}:${qoStart}`;
+    const parts = chunks.get(key)!;
+    const chunk = parts.indexOf(item);
+    const qoBase = shape.qoIndptr[request];
+    const qoLen = shape.qoIndptr[request + 1] - qoBase;
+    for (let q0 = qoStart; q0 < qoEnd; q0 += tileRows) {
+      if (parts.length > 1) {
+        // Query qo's partial row is base + (qo − qoStart)·chunks + chunk; the kernel computes
+        // out_base + (qo_base + qo)·out_stride in u32 arithmetic, which wraps alike (mod 2³²).
+        const outBase = (partialBase.get(key)! + chunk - (qoBase + qoStart) * parts.length) >>> 0;
+        items.push(request, q0, outBase, parts.length);
+      } else {
+        items.push(request, q0, 0, 0);
+      }
+      // Causal: keys past the tile's last query are never visible.
+      const bound = shape.causal ? Math.max(0, Math.min(kvLen, Math.min(qoLen, q0 + tileRows) + kvLen - qoLen)) : kvLen;
+      const firstEntry = entries.length;
+      for (let kv0 = kvStart; kv0 < Math.min(kvEnd, bound); kv0 += TILED_KEYS) entries.push(kv0, TILE_MASKED);
+      lists.push(firstEntry, (entries.length - firstEntry) / 2);
+      counts.masked += (entries.length - firstEntry) / 2;
+    }
+  }
+  return {
+    lists: {
+      tileQ: tileRows, tileK: TILED_KEYS, listHeads: 1, counts, partialsPerRow: partialRows > 0 ? 1 : 0,
+      items: Uint32Array.from(items), lists: Uint32Array.from(lists), entries: Uint32Array.from(entries), bitmaps: new Uint32Array(0),
+    },
+    merges: Uint32Array.from(merges),
+    partialRows,
+  };
 }
