@@ -133,6 +133,28 @@ if (section('plans')) {
   }
 }
 
+if (section('plans-prefill')) {
+  // Plans on the prefill kernel (not measured yet): a skewed causal prefill batch, one request of
+  // 16384 tokens and 15 of 512, 32/8 heads, d128. Default (one workgroup per query tile, longest
+  // first) against plan() balanced and naive.
+  const qoLens = [16384, ...Array<number>(15).fill(512)];
+  const args = randomBatch({ qoLens, kvLens: qoLens, numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 6 });
+  const check = randomBatch({ qoLens: [700, 64], kvLens: [700, 64], numQoHeads: 4, numKvHeads: 2, headDim: 128, causal: true, seed: 6 });
+  await verify('prefill, balanced plan', { ...check, plan: 'balanced' });
+  const times: Record<string, number[]> = { default: [], balanced: [], naive: [] };
+  for (let round = 0; round < 3; round++) {
+    times.default.push(await gpuMs(engine, args));
+    times.balanced.push(await gpuMs(engine, { ...args, plan: 'balanced' }));
+    times.naive.push(await gpuMs(engine, { ...args, plan: 'naive' }));
+  }
+  report('prefill plans, skewed causal: one 16384 + 15 of 512', {
+    defaultMs: +median(times.default).toFixed(3),
+    balancedMs: +median(times.balanced).toFixed(3),
+    naiveMs: +median(times.naive).toFixed(3),
+    balancedVsNaive: +(median(times.naive) / median(times.balanced)).toFixed(2),
+  });
+}
+
 if (process.env.BENCH_ONLY?.split(',').includes('decode-sweep')) {
   // Tuning table for the decode kernel's shape: query heads per workgroup × lanes per key × keys
   // each slot loads before use, on the paged decode benchmark shape.
