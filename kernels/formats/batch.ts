@@ -184,6 +184,17 @@ export function causalVisible(qo: number, kv: number, qoLen: number, kvLen: numb
   return kv <= qo + kvLen - qoLen;
 }
 
+/**
+ * The keys a tile of query rows `[q0, q0 + rows)` of request `b` can see: all of them, or with the
+ * causal flag those up to its last row's diagonal (the tile's kernels skip the keys after).
+ */
+export function tileKeyEnd(shape: Pick<BatchShape, 'qoIndptr' | 'kvLens' | 'causal'>, b: number, q0: number, rows: number): number {
+  const qoLen = shape.qoIndptr[b + 1] - shape.qoIndptr[b];
+  const kvLen = shape.kvLens[b];
+  if (!shape.causal) return kvLen;
+  return Math.max(0, Math.min(kvLen, Math.min(qoLen, q0 + rows) + kvLen - qoLen));
+}
+
 /** Query tiles of a batch as (request, first row) pairs, flattened: one workgroup per pair and head. */
 export function queryTiles(shape: Pick<BatchShape, 'batchSize' | 'qoIndptr'>, tileQ: number): Uint32Array {
   const tiles: number[] = [];

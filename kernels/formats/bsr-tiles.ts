@@ -1,4 +1,4 @@
-import type { BatchShape } from './batch.ts';
+import { tileKeyEnd, type BatchShape } from './batch.ts';
 import { checkBsrLayout, type BsrLayout, type BsrMatrix } from './bsr.ts';
 
 /**
@@ -181,8 +181,7 @@ export function splitTileLists(shape: BatchShape, splits: number, options: TileL
     const qoLen = shape.qoIndptr[b + 1] - shape.qoIndptr[b];
     const kvLen = shape.kvLens[b];
     for (let q0 = 0; q0 < qoLen; q0 += tileQ) {
-      // Causal: keys past the tile's last query are never visible.
-      const kvEnd = shape.causal ? Math.max(0, Math.min(kvLen, Math.min(qoLen, q0 + tileQ) + kvLen - qoLen)) : kvLen;
+      const kvEnd = tileKeyEnd(shape, b, q0, tileQ);
       const tiles = Math.ceil(kvEnd / tileK);
       counts.skipped += Math.ceil(kvLen / tileK) - tiles;
       for (let s = 0; s < splits; s++) {

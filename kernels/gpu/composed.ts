@@ -1,5 +1,5 @@
 import { AttentionInputError } from '../errors.ts';
-import { checkAttentionArgs, type BatchShape } from '../formats/batch.ts';
+import { checkAttentionArgs, tileKeyEnd, type BatchShape } from '../formats/batch.ts';
 import { bsrTileLists, splitTileLists, TILE_FULL, TILE_MASKED, type TileLists } from '../formats/bsr-tiles.ts';
 import type { BsrLayout } from '../formats/bsr.ts';
 import { cascadeLevels, foldQueryHeads } from '../formats/cascade.ts';
@@ -191,8 +191,9 @@ export function plannedTileLists(shape: BatchShape, planned: Plan, tileRows: num
   const chunks = new Map<string, WorkItem[]>();
   for (const item of first) {
     const key = `${item.request}:${item.qoStart}`;
-    chunks.set(key, [...(chunks.get(key) ?? []), item].sort((a, b) => a.kvStart - b.kvStart));
+    chunks.set(key, chunks.get(key) ?? []).get(key)!.push(item);
   }
+  for (const parts of chunks.values()) parts.sort((a, b) => a.kvStart - b.kvStart);
   const items: number[] = [];
   const lists: number[] = [];
   const entries: number[] = [];
@@ -217,7 +218,6 @@ export function plannedTileLists(shape: BatchShape, planned: Plan, tileRows: num
     const parts = chunks.get(key)!;
     const chunk = parts.indexOf(item);
     const qoBase = shape.qoIndptr[request];
-    const qoLen = shape.qoIndptr[request + 1] - qoBase;
     for (let q0 = qoStart; q0 < qoEnd; q0 += tileRows) {
       if (parts.length > 1) {
         // Query qo's partial row is base + (qo − qoStart)·chunks + chunk; the kernel computes
@@ -227,8 +227,7 @@ export function plannedTileLists(shape: BatchShape, planned: Plan, tileRows: num
       } else {
         items.push(request, q0, 0, 0);
       }
-      // Causal: keys past the tile's last query are never visible.
-      const bound = shape.causal ? Math.max(0, Math.min(kvLen, Math.min(qoLen, q0 + tileRows) + kvLen - qoLen)) : kvLen;
+      const bound = tileKeyEnd(shape, request, q0, tileRows);
       const firstEntry = entries.length;
       for (let kv0 = kvStart; kv0 < Math.min(kvEnd, bound); kv0 += TILED_KEYS) entries.push(kv0, TILE_MASKED);
       lists.push(firstEntry, (entries.length - firstEntry) / 2);

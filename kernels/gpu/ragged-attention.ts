@@ -3,7 +3,7 @@ import tiledTemplate from '../wgsl/attention_prefill_tiled.wgsl?raw';
 import { checkDeviceLimits } from './limits.ts';
 import { bindGroupLayout, type PipelineCache } from './pipelines.ts';
 import { AttentionInputError, GpuError } from '../errors.ts';
-import { kvData, queryTiles, type BatchShape } from '../formats/batch.ts';
+import { kvData, queryTiles, tileKeyEnd, type BatchShape } from '../formats/batch.ts';
 import { bsrTileLists, TILE_MIXED, type TileLists } from '../formats/bsr-tiles.ts';
 import type { AttentionArgs, AttentionResult, HeadDim } from '../types.ts';
 import { compileVariant, type CompiledVariant } from '../variant/compile.ts';
@@ -256,13 +256,7 @@ export interface PrefillSteps {
  * at the end.
  */
 export function longestFirst(shape: BatchShape, tiles: Uint32Array, rows: number): Uint32Array {
-  const keys = (n: number) => {
-    const b = tiles[2 * n];
-    const qoLen = shape.qoIndptr[b + 1] - shape.qoIndptr[b];
-    const kvLen = shape.kvLens[b];
-    if (!shape.causal) return kvLen;
-    return Math.max(0, Math.min(kvLen, Math.min(qoLen, tiles[2 * n + 1] + rows) + kvLen - qoLen));
-  };
+  const keys = (n: number) => tileKeyEnd(shape, tiles[2 * n], tiles[2 * n + 1], rows);
   const order = Array.from({ length: tiles.length / 2 }, (_, n) => n).sort((a, b) => keys(b) - keys(a) || a - b);
   const sorted = new Uint32Array(tiles.length);
   order.forEach((n, i) => sorted.set(tiles.subarray(2 * n, 2 * n + 2), 2 * i));
