@@ -52,10 +52,17 @@ function partialStates(passes: Passes, shape: BatchShape, rows: number): { parti
   return { partial: passes.buffer('partial states', (partialLseOffset + rows * shape.numQoHeads) * 4), partialLseOffset };
 }
 
-/** Merges `parts` partial rows per query row (row r's at r·parts …) into the output. */
-function rowMerges(totalQo: number, parts: number): Uint32Array {
-  const merges = new Uint32Array(4 * totalQo);
-  for (let r = 0; r < totalQo; r++) merges.set([r, 0, r * parts, parts], 4 * r);
+/**
+ * Merges `parts` partial rows per query row into the output. With `group` > 1 the parts come from
+ * a level that folded each KV head's query heads into rows: partial row (t·group + j)·parts + s
+ * holds query t's heads j, group + j, …, so merge (t, j) gathers its parts and the merge kernel
+ * spreads the KV heads back to query heads j + g·group (`outHeadStride`).
+ */
+function rowMerges(totalQo: number, parts: number, group = 1): Uint32Array {
+  const merges = new Uint32Array(4 * totalQo * group);
+  for (let t = 0; t < totalQo; t++) {
+    for (let j = 0; j < group; j++) merges.set([t, j, (t * group + j) * parts, parts], 4 * (t * group + j));
+  }
   return merges;
 }
 
@@ -86,14 +93,17 @@ async function build(kernels: Kernels, shape: BatchShape, make: (passes: Passes,
 export async function runFormats(kernels: Kernels, shape: BatchShape, args: AttentionArgs, formats: readonly BsrLayout[], repeat?: RepeatOptions): Promise<AttentionResult> {
   if (!Array.isArray(formats) || formats.length === 0) throw new AttentionInputError('formats', 'needs at least one BSR layout');
   const lists = bsrTileLists(shape, formats, { tileQ: kernels.ragged.tileRowsForLayouts(shape, formats), tileK: TILED_KEYS });
-  const parts = Math.max(1, lists.partialsPerRow);
+  const parts = lists.partialsPerRow;
   const { passes, o, lse } = await build(kernels, shape, async (passes, o, lse) => {
+    // One layout writes the output itself; several write partial states for the merge.
+    if (!parts) {
+      passes.add(await kernels.ragged.buildSteps(shape, args, { o, lse }, lists));
+      return;
+    }
     const states = partialStates(passes, shape, shape.totalQo * parts);
     passes.add(await kernels.ragged.buildSteps(shape, args, { o, lse, ...states }, lists));
-    if (lists.partialsPerRow) {
-      const variant = args.variant ?? plainAttention();
-      passes.add(await kernels.merge.step({ headDim: shape.headDim, useSoftmax: variant.useSoftmax, numQoHeads: shape.numQoHeads, merges: rowMerges(shape.totalQo, parts), ...states, partHeads: shape.numQoHeads, o, lse }));
-    }
+    const variant = args.variant ?? plainAttention();
+    passes.add(await kernels.merge.step({ headDim: shape.headDim, useSoftmax: variant.useSoftmax, numQoHeads: shape.numQoHeads, merges: rowMerges(shape.totalQo, parts), ...states, partHeads: shape.numQoHeads, o, lse }));
   });
   const { arrays, timing, runTimes } = await execute(kernels, shape, 'attention_formats', passes, o, lse, repeat);
   return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: 'prefill-composed' };
@@ -127,13 +137,6 @@ export async function runCascade(kernels: Kernels, args: AttentionArgs, prefixLe
   const tileRows = kernels.ragged.tileRows(prefix);
   const splits = cascadeSplits(prefix, kernels.workgroups, tileRows);
   const lists: TileLists = splitTileLists(prefix, splits, { tileQ: tileRows, tileK: TILED_KEYS, kind: prefix.causal ? TILE_MASKED : TILE_FULL });
-  // Partial row (t·group + j)·splits + s holds query t, heads j, group + j, …: merge (t, j) gathers
-  // its splits and spreads the KV heads back to query heads j + g·group.
-  const group = shape.group;
-  const merges = new Uint32Array(4 * shape.totalQo * group);
-  for (let t = 0; t < shape.totalQo; t++) {
-    for (let j = 0; j < group; j++) merges.set([t, j, (t * group + j) * splits, splits], 4 * (t * group + j));
-  }
   const { passes, o, lse } = await build(kernels, shape, async (passes, o, lse) => {
     const own = canDecode(suffix, variant) && args.kernel !== 'prefill'
       ? await kernels.decode.buildSteps(suffix, { ...levels.suffix, plan: args.plan }, { o, lse })
@@ -141,7 +144,7 @@ export async function runCascade(kernels: Kernels, args: AttentionArgs, prefixLe
     passes.add(own);
     const states = partialStates(passes, shape, shape.totalQo * splits);
     passes.add(await kernels.ragged.buildSteps(prefix, folded, { o, lse, ...states }, lists));
-    passes.add(await kernels.merge.step({ headDim: shape.headDim, useSoftmax: variant.useSoftmax, numQoHeads: shape.numQoHeads, merges, ...states, partHeads: prefix.numQoHeads, o, lse, includeOutput: true, outHeadStride: group }));
+    passes.add(await kernels.merge.step({ headDim: shape.headDim, useSoftmax: variant.useSoftmax, numQoHeads: shape.numQoHeads, merges: rowMerges(shape.totalQo, splits, shape.group), ...states, partHeads: prefix.numQoHeads, o, lse, includeOutput: true, outHeadStride: shape.group }));
   });
   const { arrays, timing, runTimes } = await execute(kernels, shape, 'attention_cascade', passes, o, lse, repeat);
   return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: 'cascade' };

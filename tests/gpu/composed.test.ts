@@ -31,6 +31,10 @@ describe('composable formats on WebGPU', () => {
     expectMatchesReference(got, args);
     const cpu = composableAttention(args, formats);
     expect(Math.max(...got.o.map((x, i) => Math.abs(x - cpu.o[i])))).toBeLessThan(1e-5);
+    // One layout alone writes the output directly (no partial states, no merge).
+    const alone = await engine.run({ ...args, formats: [formats[1]] });
+    const cpuAlone = composableAttention(args, [formats[1]]);
+    expect(Math.max(...alone.o.map((x, i) => Math.abs(x - cpuAlone.o[i])))).toBeLessThan(1e-5);
   });
 
   it('rejects two sparse modes at once, naming the second', async () => {
