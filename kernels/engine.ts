@@ -10,9 +10,7 @@ import { bsrAttention, composableAttention } from './formats/bsr.ts';
 import { cascadeLevels } from './formats/cascade.ts';
 import { mergeStateArrays } from './formats/merge.ts';
 import { runCascade, runFormats, runPlanned, type Kernels } from './gpu/composed.ts';
-import { checkPlan, naivePlan, plan, type Plan, type PlanDevice } from './plan/plan.ts';
-import type { BatchShape } from './formats/batch.ts';
-import type { DecodePlanChoice } from './gpu/decode-attention.ts';
+import { choosePlan } from './plan/plan.ts';
 import { MergeKernel } from './gpu/merge.ts';
 import type { AttentionArgs, AttentionResult } from './types.ts';
 
@@ -118,7 +116,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         : "'decode' needs at most one query per request and no key, value or output transform");
     }
     if (kernel === 'decode') return decode.run(shape, args, repeat);
-    if (args.plan !== undefined && !args.bsr) return runPlanned(kernels, shape, args, prefillPlan(shape, args.plan, ragged.tileRows(shape), decode.planDevice), repeat);
+    if (args.plan !== undefined && !args.bsr) {
+      return runPlanned(kernels, shape, args, choosePlan(shape, args.plan, decode.planDevice, { qoTile: ragged.tileRows(shape) }), repeat);
+    }
     return ragged.run(shape, args, repeat);
   }
 }
@@ -158,15 +158,4 @@ function cpuAttention(args: AttentionArgs): { o: Float32Array; lse: Float32Array
     return mergeStateArrays([referenceAttention(levels.prefix), referenceAttention(levels.suffix)], args.headDim, { useSoftmax: args.variant?.useSoftmax ?? true });
   }
   return referenceAttention(args);
-}
-
-/** The plan a prefill, append or mixed batch runs on the tiled kernel: made at its tile rows, or a given Plan checked. */
-function prefillPlan(shape: BatchShape, choice: DecodePlanChoice, tileRows: number, device: PlanDevice): Plan {
-  if (choice === 'balanced') return plan(shape, device, { qoTile: tileRows });
-  if (choice === 'naive') return naivePlan(shape, device, { qoTile: tileRows });
-  if (typeof choice !== 'object' || choice === null || !Array.isArray(choice.items)) {
-    throw new AttentionInputError('plan', `must be 'balanced', 'naive' or a Plan from plan(), got ${String(choice)}`);
-  }
-  checkPlan(shape, choice);
-  return choice;
 }

@@ -29,5 +29,5 @@ export { attentionMask, blockKind, bsrAttention, bsrFromBlocks, bsrFromMask, bsr
 export { bsrTileLists, splitTileLists, TILE_FULL, TILE_MASKED, TILE_MIXED, type TileListOptions, type TileLists } from './formats/bsr-tiles.ts';
 export { cascadeLevels, foldQueryHeads, sharedPrefixBatch, type CascadeLevels, type SharedPrefixSpec } from './formats/cascade.ts';
 export { mergeStateArrays, mergeStates, type AttentionState, type MergeOptions, type StateArrays } from './formats/merge.ts';
-export { checkPlan, DEFAULT_MIN_CHUNK, DEFAULT_QO_TILE, itemCost, naivePlan, plan, planBatch, runPlanOnCpu, type Plan, type PlanBatch, type PlanDevice, type PlanMerge, type PlanOptions, type PlanShape, type WorkItem } from './plan/plan.ts';
+export { checkPlan, choosePlan, DEFAULT_MIN_CHUNK, DEFAULT_QO_TILE, itemCost, naivePlan, plan, planBatch, runPlanOnCpu, type Plan, type PlanBatch, type PlanChoice, type PlanDevice, type PlanMerge, type PlanOptions, type PlanShape, type WorkItem } from './plan/plan.ts';
 export { cascadeSplits } from './gpu/composed.ts';

@@ -3,7 +3,7 @@ import laneSumsShared from '../wgsl/decode_lane_sums_shared.wgsl?raw';
 import laneSumsSubgroup from '../wgsl/decode_lane_sums_subgroup.wgsl?raw';
 import { AttentionInputError } from '../errors.ts';
 import { kvData, type BatchShape } from '../formats/batch.ts';
-import { checkPlan, naivePlan, plan, type Plan, type PlanDevice } from '../plan/plan.ts';
+import { choosePlan, type Plan, type PlanChoice, type PlanDevice } from '../plan/plan.ts';
 import type { AttentionArgs, AttentionResult, HeadDim } from '../types.ts';
 import type { CompiledVariant } from '../variant/compile.ts';
 import { resolveVariantInputs } from '../variant/inputs.ts';
@@ -44,7 +44,7 @@ export function canDecode(shape: BatchShape, variant: CompiledVariant): boolean 
 }
 
 /** What the decode kernel runs: a plan from `plan()`/`naivePlan()`, or which of them to make. */
-export type DecodePlanChoice = Plan | 'balanced' | 'naive';
+export type DecodePlanChoice = PlanChoice;
 
 /**
  * The plan a decode batch runs, at the kernel's granularity: items of `heads` query heads (one
@@ -52,16 +52,11 @@ export type DecodePlanChoice = Plan | 'balanced' | 'naive';
  * `itemHeads` must be 1, 2 or 4 and divide the GQA group.
  */
 export function decodePlan(shape: BatchShape, choice: DecodePlanChoice, device: PlanDevice, heads = decodeHeads(shape.group)): Plan {
-  if (choice === 'balanced') return plan(shape, device, { itemHeads: heads });
-  if (choice === 'naive') return naivePlan(shape, device, { itemHeads: heads });
-  if (typeof choice !== 'object' || choice === null || !Array.isArray(choice.items)) {
-    throw new AttentionInputError('plan', `must be 'balanced', 'naive' or a Plan from plan(), got ${String(choice)}`);
-  }
-  if (![1, 2, 4].includes(choice.itemHeads) || shape.group % choice.itemHeads !== 0) {
-    throw new AttentionInputError('plan', `covers ${choice.itemHeads} query heads per item; the decode kernel runs 1, 2 or 4 heads of one KV head's group (${shape.group} here)`);
-  }
-  checkPlan(shape, choice);
-  return choice;
+  return choosePlan(shape, choice, device, { itemHeads: heads }, (given) => {
+    if (![1, 2, 4].includes(given.itemHeads) || shape.group % given.itemHeads !== 0) {
+      throw new AttentionInputError('plan', `covers ${given.itemHeads} query heads per item; the decode kernel runs 1, 2 or 4 heads of one KV head's group (${shape.group} here)`);
+    }
+  });
 }
 
 /** A plan packed for the decode kernel: each workgroup's items in the order it runs them, and the merges. */

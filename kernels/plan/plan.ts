@@ -277,6 +277,30 @@ export function naivePlan(batch: PlanBatch | PlanShape, device: PlanDevice, opti
   return schedule('naive', items, items, device.workgroups, qoTile, itemHeads, 0);
 }
 
+/** What a run executes: a plan from `plan()`/`naivePlan()`, or which of them to make. */
+export type PlanChoice = Plan | 'balanced' | 'naive';
+
+/**
+ * The plan a run executes: made by `plan()` or `naivePlan()` with `options`, or a given Plan,
+ * checked by `check` (a kernel's own constraints) and then against the batch (`checkPlan`).
+ */
+export function choosePlan(
+  batch: PlanBatch | PlanShape,
+  choice: PlanChoice,
+  device: PlanDevice,
+  options: Pick<PlanOptions, 'qoTile' | 'itemHeads'> = {},
+  check?: (given: Plan) => void,
+): Plan {
+  if (choice === 'balanced') return plan(batch, device, options);
+  if (choice === 'naive') return naivePlan(batch, device, options);
+  if (typeof choice !== 'object' || choice === null || !Array.isArray(choice.items)) {
+    throw new AttentionInputError('plan', `must be 'balanced', 'naive' or a Plan from plan(), got ${String(choice)}`);
+  }
+  check?.(choice);
+  checkPlan(batch, choice);
+  return choice;
+}
+
 /**
  * Checks that a plan is a plan of this batch: workgroups in range, head ranges whole groups of
  * `itemHeads`, and every (request, head, query row, key) covered by exactly one item (query tiles
