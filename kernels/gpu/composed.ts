@@ -7,9 +7,9 @@ import type { AttentionArgs, AttentionResult } from '../types.ts';
 import { checkPlan, type Plan, type WorkItem } from '../plan/plan.ts';
 import { outputBuffer } from './buffers.ts';
 import { canDecode, type DecodeAttentionKernel } from './decode-attention.ts';
-import { runSteps, type ComputeStep, type RepeatOptions } from './dispatch.ts';
+import { runIntoOutputs, type ComputeStep, type RepeatOptions } from './dispatch.ts';
 import type { MergeKernel } from './merge.ts';
-import { plainAttention, TILED_KEYS, type RaggedAttentionKernel } from './ragged-attention.ts';
+import { outputLengths, plainAttention, TILED_KEYS, type RaggedAttentionKernel } from './ragged-attention.ts';
 
 /** The kernels one engine composes. */
 export interface Kernels {
@@ -22,12 +22,14 @@ export interface Kernels {
   workgroups: number;
 }
 
-/** Passes under construction and every buffer they use, destroyed after the run (or on failure). */
+/** Passes under construction; buffers they make go in the run's `owned` (destroyed after it, or on failure). */
 class Passes {
   readonly steps: ComputeStep[] = [];
-  readonly owned: GPUBuffer[] = [];
 
-  constructor(private readonly device: GPUDevice) {}
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly owned: GPUBuffer[],
+  ) {}
 
   buffer(label: string, bytes: number): GPUBuffer {
     const buffer = outputBuffer(this.device, label, bytes);
@@ -39,10 +41,6 @@ class Passes {
     this.owned.push(...built.owned);
     if (built.steps) this.steps.push(...built.steps);
     if (built.step) this.steps.push(built.step);
-  }
-
-  destroy(): void {
-    for (const buffer of this.owned) buffer.destroy();
   }
 }
 
@@ -66,24 +64,13 @@ function rowMerges(totalQo: number, parts: number, group = 1): Uint32Array {
   return merges;
 }
 
-async function execute(kernels: Kernels, shape: BatchShape, label: string, passes: Passes, o: GPUBuffer, lse: GPUBuffer, repeat?: RepeatOptions) {
-  const oLength = shape.totalQo * shape.numQoHeads * shape.headDim;
-  const lseLength = shape.totalQo * shape.numQoHeads;
-  const outputs = [{ buffer: o, length: oLength }, { buffer: lse, length: lseLength }];
-  return runSteps(kernels.device, label, passes.steps, outputs, passes.owned, kernels.hasTimestamps, repeat);
-}
-
-async function build(kernels: Kernels, shape: BatchShape, make: (passes: Passes, o: GPUBuffer, lse: GPUBuffer) => Promise<void>) {
-  const passes = new Passes(kernels.device);
-  const o = passes.buffer('o', shape.totalQo * shape.numQoHeads * shape.headDim * 4);
-  const lse = passes.buffer('lse', shape.totalQo * shape.numQoHeads * 4);
-  try {
+/** Runs the passes `make` builds into the batch's outputs (`runIntoOutputs`). */
+async function runComposed(kernels: Kernels, shape: BatchShape, label: string, make: (passes: Passes, o: GPUBuffer, lse: GPUBuffer) => Promise<void>, repeat?: RepeatOptions) {
+  return runIntoOutputs(kernels.device, label, outputLengths(shape), kernels.hasTimestamps, async (o, lse, owned) => {
+    const passes = new Passes(kernels.device, owned);
     await make(passes, o, lse);
-  } catch (error) {
-    passes.destroy();
-    throw error;
-  }
-  return { passes, o, lse };
+    return passes.steps;
+  }, repeat);
 }
 
 /**
@@ -94,7 +81,7 @@ export async function runFormats(kernels: Kernels, shape: BatchShape, args: Atte
   if (!Array.isArray(formats) || formats.length === 0) throw new AttentionInputError('formats', 'needs at least one BSR layout');
   const lists = bsrTileLists(shape, formats, { tileQ: kernels.ragged.tileRowsForLayouts(shape, formats), tileK: TILED_KEYS });
   const parts = lists.partialsPerRow;
-  const { passes, o, lse } = await build(kernels, shape, async (passes, o, lse) => {
+  const { arrays, timing, runTimes } = await runComposed(kernels, shape, 'attention_formats', async (passes, o, lse) => {
     // One layout writes the output itself; several write partial states for the merge.
     if (!parts) {
       passes.add(await kernels.ragged.buildSteps(shape, args, { o, lse }, lists));
@@ -104,8 +91,7 @@ export async function runFormats(kernels: Kernels, shape: BatchShape, args: Atte
     passes.add(await kernels.ragged.buildSteps(shape, args, { o, lse, ...states }, lists));
     const variant = args.variant ?? plainAttention();
     passes.add(await kernels.merge.step({ headDim: shape.headDim, useSoftmax: variant.useSoftmax, numQoHeads: shape.numQoHeads, merges: rowMerges(shape.totalQo, parts), ...states, partHeads: shape.numQoHeads, o, lse }));
-  });
-  const { arrays, timing, runTimes } = await execute(kernels, shape, 'attention_formats', passes, o, lse, repeat);
+  }, repeat);
   return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: 'prefill-composed' };
 }
 
@@ -137,7 +123,7 @@ export async function runCascade(kernels: Kernels, args: AttentionArgs, prefixLe
   const tileRows = kernels.ragged.tileRows(prefix);
   const splits = cascadeSplits(prefix, kernels.workgroups, tileRows);
   const lists: TileLists = splitTileLists(prefix, splits, { tileQ: tileRows, tileK: TILED_KEYS, kind: prefix.causal ? TILE_MASKED : TILE_FULL });
-  const { passes, o, lse } = await build(kernels, shape, async (passes, o, lse) => {
+  const { arrays, timing, runTimes } = await runComposed(kernels, shape, 'attention_cascade', async (passes, o, lse) => {
     const own = canDecode(suffix, variant) && args.kernel !== 'prefill'
       ? await kernels.decode.buildSteps(suffix, { ...levels.suffix, plan: args.plan }, { o, lse })
       : await kernels.ragged.buildSteps(suffix, levels.suffix, { o, lse });
@@ -145,8 +131,7 @@ export async function runCascade(kernels: Kernels, args: AttentionArgs, prefixLe
     const states = partialStates(passes, shape, shape.totalQo * splits);
     passes.add(await kernels.ragged.buildSteps(prefix, folded, { o, lse, ...states }, lists));
     passes.add(await kernels.merge.step({ headDim: shape.headDim, useSoftmax: variant.useSoftmax, numQoHeads: shape.numQoHeads, merges: rowMerges(shape.totalQo, splits, shape.group), ...states, partHeads: prefix.numQoHeads, o, lse, includeOutput: true, outHeadStride: shape.group }));
-  });
-  const { arrays, timing, runTimes } = await execute(kernels, shape, 'attention_cascade', passes, o, lse, repeat);
+  }, repeat);
   return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: 'cascade' };
 }
 
@@ -161,15 +146,17 @@ export async function runCascade(kernels: Kernels, args: AttentionArgs, prefixLe
 export async function runPlanned(kernels: Kernels, shape: BatchShape, args: AttentionArgs, planned: Plan, repeat?: RepeatOptions): Promise<AttentionResult> {
   const tileRows = kernels.ragged.tileRows(shape);
   const work = plannedTileLists(shape, planned, tileRows);
-  const { passes, o, lse } = await build(kernels, shape, async (passes, o, lse) => {
-    const states = partialStates(passes, shape, Math.max(1, work.partialRows));
-    passes.add(await kernels.ragged.buildSteps(shape, args, { o, lse, ...states }, work.lists));
-    if (work.merges.length) {
-      const variant = args.variant ?? plainAttention();
-      passes.add(await kernels.merge.step({ headDim: shape.headDim, useSoftmax: variant.useSoftmax, numQoHeads: shape.numQoHeads, merges: work.merges, ...states, partHeads: shape.numQoHeads, o, lse }));
+  const { arrays, timing, runTimes } = await runComposed(kernels, shape, 'attention_planned', async (passes, o, lse) => {
+    // Without split query tiles every item writes the output itself.
+    if (!work.partialRows) {
+      passes.add(await kernels.ragged.buildSteps(shape, args, { o, lse }, work.lists));
+      return;
     }
-  });
-  const { arrays, timing, runTimes } = await execute(kernels, shape, 'attention_planned', passes, o, lse, repeat);
+    const states = partialStates(passes, shape, work.partialRows);
+    passes.add(await kernels.ragged.buildSteps(shape, args, { o, lse, ...states }, work.lists));
+    const variant = args.variant ?? plainAttention();
+    passes.add(await kernels.merge.step({ headDim: shape.headDim, useSoftmax: variant.useSoftmax, numQoHeads: shape.numQoHeads, merges: work.merges, ...states, partHeads: shape.numQoHeads, o, lse }));
+  }, repeat);
   return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: 'prefill-planned', plan: planned };
 }
 

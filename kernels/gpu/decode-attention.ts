@@ -9,11 +9,11 @@ import type { CompiledVariant } from '../variant/compile.ts';
 import { resolveVariantInputs } from '../variant/inputs.ts';
 import { kernelSource } from '../variant/kernel-source.ts';
 import { outputBuffer, storageBuffer } from './buffers.ts';
-import { runSteps, uniformBuffer, type ComputeStep, type RepeatOptions } from './dispatch.ts';
+import { runIntoOutputs, uniformBuffer, type ComputeStep, type RepeatOptions } from './dispatch.ts';
 import { checkDeviceLimits } from './limits.ts';
 import { MergeKernel } from './merge.ts';
 import { bindGroupLayout, type PipelineCache } from './pipelines.ts';
-import { attentionParams, packBatchInfo, packHookInputs, plainAttention } from './ragged-attention.ts';
+import { attentionParams, outputLengths, packBatchInfo, packHookInputs, plainAttention } from './ragged-attention.ts';
 
 /** Words per work item in the decode kernel's list: request, query row, first query head, first key, end key, partial slot. */
 export const DECODE_ITEM_WORDS = 6;
@@ -190,22 +190,14 @@ export class DecodeAttentionKernel {
   }
 
   async run(shape: BatchShape, args: AttentionArgs, repeat?: RepeatOptions): Promise<AttentionResult> {
-    const { device } = this;
-    const oLength = shape.totalQo * shape.numQoHeads * shape.headDim;
-    const lseLength = shape.totalQo * shape.numQoHeads;
-    const o = outputBuffer(device, 'o', oLength * 4);
-    const lse = outputBuffer(device, 'lse', lseLength * 4);
-    let built: DecodeSteps;
-    try {
-      built = await this.buildSteps(shape, args, { o, lse });
-    } catch (error) {
-      o.destroy();
-      lse.destroy();
-      throw error;
-    }
-    const outputs = [{ buffer: o, length: oLength }, { buffer: lse, length: lseLength }];
-    const { arrays, timing, runTimes } = await runSteps(device, 'attention_decode', built.steps, outputs, [...built.owned, o, lse], this.hasTimestamps, repeat);
-    return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: 'decode', plan: built.plan };
+    let plan: Plan | undefined;
+    const { arrays, timing, runTimes } = await runIntoOutputs(this.device, 'attention_decode', outputLengths(shape), this.hasTimestamps, async (o, lse, owned) => {
+      const built = await this.buildSteps(shape, args, { o, lse });
+      owned.push(...built.owned);
+      plan = built.plan;
+      return built.steps;
+    }, repeat);
+    return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: 'decode', plan };
   }
 
   /**

@@ -1,6 +1,6 @@
 import { GpuError } from '../errors.ts';
 import type { Timing } from '../types.ts';
-import { readFloat32, stagingCopy } from './buffers.ts';
+import { outputBuffer, readFloat32, stagingCopy } from './buffers.ts';
 import { median, PassTimer } from './timing.ts';
 
 export interface ComputeStep {
@@ -98,4 +98,36 @@ export async function runSteps(
     timer?.destroy();
     for (const buffer of [...owned, ...staging]) buffer.destroy();
   }
+}
+
+/**
+ * A batch's run end to end: allocates its outputs `o` and `lse` (lengths in floats), lets `build`
+ * make the passes that write them (buffers it creates go in `owned`), runs them and reads the
+ * outputs back. Every buffer is destroyed afterwards, or when building fails; with no passes (no
+ * queries) the outputs are zeros and nothing runs.
+ */
+export async function runIntoOutputs(
+  device: GPUDevice,
+  label: string,
+  lengths: { o: number; lse: number },
+  hasTimestamps: boolean,
+  build: (o: GPUBuffer, lse: GPUBuffer, owned: GPUBuffer[]) => Promise<ComputeStep[]>,
+  repeat?: RepeatOptions,
+): Promise<{ arrays: Float32Array[]; timing?: Timing; runTimes?: number[] }> {
+  const o = outputBuffer(device, 'o', lengths.o * 4);
+  const lse = outputBuffer(device, 'lse', lengths.lse * 4);
+  const owned = [o, lse];
+  let steps: ComputeStep[];
+  try {
+    steps = await build(o, lse, owned);
+  } catch (error) {
+    for (const buffer of owned) buffer.destroy();
+    throw error;
+  }
+  if (steps.length === 0) {
+    for (const buffer of owned) buffer.destroy();
+    return { arrays: [new Float32Array(lengths.o), new Float32Array(lengths.lse)] };
+  }
+  const outputs = [{ buffer: o, length: lengths.o }, { buffer: lse, length: lengths.lse }];
+  return runSteps(device, label, steps, outputs, owned, hasTimestamps, repeat);
 }

@@ -11,13 +11,18 @@ import { hookParamFields } from '../variant/emit-wgsl.ts';
 import { resolveVariantInputs, type VariantInputs } from '../variant/inputs.ts';
 import { kernelSource } from '../variant/kernel-source.ts';
 import { outputBuffer, storageBuffer } from './buffers.ts';
-import { runSteps, uniformBuffer, type ComputeStep, type RepeatOptions } from './dispatch.ts';
+import { runIntoOutputs, uniformBuffer, type ComputeStep, type RepeatOptions } from './dispatch.ts';
 
 /** Tile shape per head dim, chosen so q, k/v and score tiles fit the default 16 KiB of workgroup memory. */
 export const RAGGED_TILES: Record<HeadDim, { TILE_Q: number; TILE_K: number; THREADS_PER_ROW: number }> = {
   64: { TILE_Q: 16, TILE_K: 32, THREADS_PER_ROW: 8 },
   128: { TILE_Q: 8, TILE_K: 16, THREADS_PER_ROW: 16 },
 };
+
+/** Floats of a batch's outputs: `o` `[totalQo, numQoHeads, headDim]` and `lse` `[totalQo, numQoHeads]`. */
+export function outputLengths(shape: BatchShape): { o: number; lse: number } {
+  return { o: shape.totalQo * shape.numQoHeads * shape.headDim, lse: shape.totalQo * shape.numQoHeads };
+}
 
 /** The bits of -inf, which WGSL cannot write as a constant. */
 export const NEG_INF_BITS = 0xff800000;
@@ -158,28 +163,15 @@ export class RaggedAttentionKernel {
    * stored blocks touch (formats/bsr-tiles.ts), testing elements only where its blocks need it.
    */
   async run(shape: BatchShape, args: AttentionArgs, repeat?: RepeatOptions): Promise<AttentionResult> {
-    const { device } = this;
-    const oLength = shape.totalQo * shape.numQoHeads * shape.headDim;
-    const lseLength = shape.totalQo * shape.numQoHeads;
     const lists = args.bsr ? bsrTileLists(shape, [args.bsr], { tileQ: this.tileRowsForLayouts(shape, [args.bsr]), tileK: TILED_KEYS }) : undefined;
-    const o = outputBuffer(device, 'o', oLength * 4);
-    const lse = outputBuffer(device, 'lse', lseLength * 4);
-    let built: PrefillSteps;
-    try {
-      built = await this.buildSteps(shape, args, { o, lse }, lists);
-    } catch (error) {
-      o.destroy();
-      lse.destroy();
-      throw error;
-    }
-    if (built.steps.length === 0) {
-      o.destroy();
-      lse.destroy();
-      return { o: new Float32Array(oLength), lse: new Float32Array(lseLength), kernel: built.kernel };
-    }
-    const outputs = [{ buffer: o, length: oLength }, { buffer: lse, length: lseLength }];
-    const { arrays, timing, runTimes } = await runSteps(device, 'attention_ragged', built.steps, outputs, [...built.owned, o, lse], this.hasTimestamps, repeat);
-    return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel: built.kernel };
+    let kernel: PrefillSteps['kernel'] | undefined;
+    const { arrays, timing, runTimes } = await runIntoOutputs(this.device, 'attention_ragged', outputLengths(shape), this.hasTimestamps, async (o, lse, owned) => {
+      const built = await this.buildSteps(shape, args, { o, lse }, lists);
+      owned.push(...built.owned);
+      kernel = built.kernel;
+      return built.steps;
+    }, repeat);
+    return { o: arrays[0], lse: arrays[1], timing, runTimes, kernel };
   }
 
   /**
@@ -202,7 +194,8 @@ export class RaggedAttentionKernel {
     if (lists && (lists.tileK !== TILED_KEYS || (tileRows !== 64 && tileRows !== 128) || tileRows > this.maxTileRows)) {
       throw new Error(`tile lists of ${lists.tileQ} × ${lists.tileK} do not fit the tiled kernel (${this.maxTileRows} rows at most × ${TILED_KEYS} keys)`);
     }
-    const tiles = lists ? lists.items : longestFirst(shape, queryTiles(shape, tiled ? tileRows : RAGGED_TILES[shape.headDim].TILE_Q), tiled ? tileRows : RAGGED_TILES[shape.headDim].TILE_Q);
+    const queryRows = tiled ? tileRows : RAGGED_TILES[shape.headDim].TILE_Q;
+    const tiles = lists ? lists.items : longestFirst(shape, queryTiles(shape, queryRows), queryRows);
     const tileCount = tiles.length / (lists ? 4 : 2);
     checkDeviceLimits(this.device, shape, tileCount, tensorWords.byteLength);
     const pipeline = await this.pipeline(shape.headDim, variant, shape.paged?.pageSize ?? 0, tiled, !lists ? 0 : lists.counts.mixed ? 2 : 1, tileRows);
