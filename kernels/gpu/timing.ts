@@ -42,11 +42,6 @@ export class PassTimer {
     encoder.copyBufferToBuffer(this.resolve, 0, this.staging, 0, 16 * this.spans);
   }
 
-  /** Milliseconds of the first span; call after submit. */
-  async read(): Promise<number> {
-    return (await this.readAll())[0];
-  }
-
   /** Milliseconds of every span; call after submit. */
   async readAll(): Promise<number[]> {
     await this.staging.mapAsync(GPUMapMode.READ);
