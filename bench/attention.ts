@@ -7,7 +7,7 @@
  */
 import { create } from 'webgpu';
 import {
-  BUILTIN_VARIANTS, shareGptLike, referenceAttention, compileVariant, createEngine, median, pageBatch, randomBatch,
+  BUILTIN_VARIANTS, DECODE_ITEM_OVERHEAD, decodePlanDevice, shareGptLike, referenceAttention, compileVariant, createEngine, median, pageBatch, plan, randomBatch,
   type AttentionArgs,
 } from '#kernels/index.ts';
 import { benchmark, benchSetup, gpuMs, keepAlive, report, section, variant, verify as verifyOn } from './common.ts';
@@ -92,13 +92,14 @@ if (section('plans')) {
   // planWorkgroups, keys split into chunks, longest item first to the least-loaded workgroup, split
   // rows merged by the contraction kernel. Naive: one item per request and KV head's group of
   // query heads, all its keys. Targets: skewed and ShareGPT-like ≥ 2× faster, uniform within 5%.
+  // `floorSpeedup` is naive's time over the batch's bytes at the same run's streaming-read rate:
+  // the most any plan could gain. ShareGPT-like batches of 16 to 128 requests show how it shrinks.
   const small = randomBatch({ qoLens: [1, 1, 1, 1], kvLens: [3000, 40, 512, 0], numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 5 });
   await verify('paged decode, balanced plan', { ...pageBatch(small, 16, 5), plan: 'balanced' });
   await verify('paged decode, naive plan', { ...pageBatch(small, 16, 5), plan: 'naive' });
   const batches: [string, number[], string][] = [
     ['skewed: one 32768 + 63 of 512', [32768, ...Array<number>(63).fill(512)], '>= 2x'],
-    ['ShareGPT-like (prompt + output lengths, 64 requests)', shareGptLike(64, 7, 8192).map((r) => r.promptLen + r.outputLen), '>= 2x'],
-    ['ShareGPT-like (prompt + output lengths, 16 requests)', shareGptLike(16, 7, 8192).map((r) => r.promptLen + r.outputLen), '>= 2x'],
+    ...[64, 16, 32, 128].map((count): [string, number[], string] => [`ShareGPT-like (prompt + output lengths, ${count} requests)`, shareGptLike(count, 7, 8192).map((r) => r.promptLen + r.outputLen), '>= 2x']),
     ['uniform: 64 of 4096', Array<number>(64).fill(4096), 'within 5%'],
   ];
   for (const [name, kvLens, target] of batches) {
@@ -107,13 +108,13 @@ if (section('plans')) {
     const bytes = 2 * kvLens.reduce((sum, n) => sum + n, 0) * 8 * 128 * 4 + 2 * kvLens.length * 32 * 128 * 4;
     // Interleaved rounds, so clock or thermal drift affects both plans alike; medians of the rounds.
     const times = { naive: [] as number[], balanced: [] as number[] };
-    const plans: Record<string, { items: number; chunk: number; maxLoad: number; workgroups: number }> = {};
+    const plans: Record<string, { items: number; chunk: number; predicted: number; workgroups: number }> = {};
     for (let round = 0; round < 3; round++) {
       for (const choice of ['naive', 'balanced'] as const) {
         const result = await benchmark(engine, { ...args, plan: choice });
         times[choice].push(result.timing!.ms);
         const p = result.plan!;
-        plans[choice] = { items: p.items.length, chunk: p.chunkSize, maxLoad: p.maxLoad, workgroups: p.workgroups };
+        plans[choice] = { items: p.items.length, chunk: p.chunkSize, predicted: p.predicted, workgroups: p.workgroups };
       }
     }
     const naiveMs = median(times.naive);
@@ -122,7 +123,8 @@ if (section('plans')) {
       naiveMs: +naiveMs.toFixed(4),
       balancedMs: +balancedMs.toFixed(4),
       speedup: +(naiveMs / balancedMs).toFixed(3),
-      predictedSpeedup: +(plans.naive.maxLoad / plans.balanced.maxLoad).toFixed(2),
+      predictedSpeedup: +(plans.naive.predicted / plans.balanced.predicted).toFixed(2),
+      floorSpeedup: +(naiveMs / ((bytes / bandwidth) * 1e3)).toFixed(2),
       target,
       balancedItems: plans.balanced.items,
       chunk: plans.balanced.chunk,
@@ -134,9 +136,9 @@ if (section('plans')) {
 }
 
 if (section('plans-prefill')) {
-  // Plans on the prefill kernel (not measured yet): a skewed causal prefill batch, one request of
-  // 16384 tokens and 15 of 512, 32/8 heads, d128. Default (one workgroup per query tile, longest
-  // first) against plan() balanced and naive.
+  // Plans on the prefill kernel: a skewed causal prefill batch, one request of 16384 tokens and 15
+  // of 512, 32/8 heads, d128. Default (one workgroup per query tile, longest first) against plan()
+  // balanced and naive.
   const qoLens = [16384, ...Array<number>(15).fill(512)];
   const args = randomBatch({ qoLens, kvLens: qoLens, numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 6 });
   const check = randomBatch({ qoLens: [700, 64], kvLens: [700, 64], numQoHeads: 4, numKvHeads: 2, headDim: 128, causal: true, seed: 6 });
@@ -152,7 +154,44 @@ if (section('plans-prefill')) {
     balancedMs: +median(times.balanced).toFixed(3),
     naiveMs: +median(times.naive).toFixed(3),
     balancedVsNaive: +(median(times.naive) / median(times.balanced)).toFixed(2),
+    balancedVsDefault: +(median(times.default) / median(times.balanced)).toFixed(2),
   });
+  // An append (chunked-prefill) batch: one request adds 128 tokens to 32768 cached ones, 15 add 16
+  // to 512. Its query tiles are too few to fill the GPU unless their keys are split.
+  const append = randomBatch({ qoLens: [128, ...Array<number>(15).fill(16)], kvLens: [32768, ...Array<number>(15).fill(512)], numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 7 });
+  const appendTimes: Record<string, number[]> = { default: [], balanced: [] };
+  for (let round = 0; round < 3; round++) {
+    appendTimes.default.push(await gpuMs(engine, append));
+    appendTimes.balanced.push(await gpuMs(engine, { ...append, plan: 'balanced' }));
+  }
+  report('prefill plans, append: 128 queries onto 32768 keys + 15 of 16 onto 512', {
+    defaultMs: +median(appendTimes.default).toFixed(3),
+    balancedMs: +median(appendTimes.balanced).toFixed(3),
+    balancedVsDefault: +(median(appendTimes.default) / median(appendTimes.balanced)).toFixed(2),
+  });
+}
+
+if (process.env.BENCH_ONLY?.split(',').includes('plans-sweep')) {
+  // Where the ShareGPT-like batch's time goes: plans for other workgroup counts and chunk sizes
+  // (given to the engine as Plan values), against the naive plan, in one process.
+  for (const count of [64, 16]) {
+    const kvLens = shareGptLike(count, 7, 8192).map((r) => r.promptLen + r.outputLen);
+    const args = pageBatch(randomBatch({ qoLens: kvLens.map(() => 1), kvLens, numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 5 }), 16, 5);
+    const batch = { qoLens: kvLens.map(() => 1), kvLens, numQoHeads: 32 };
+    const bytes = 2 * kvLens.reduce((sum, n) => sum + n, 0) * 8 * 128 * 4;
+    const naiveMs = await gpuMs(engine, { ...args, plan: 'naive' });
+    report('plans sweep, naive', { requests: count, ms: +naiveMs.toFixed(4), ofStreamRead: +(bytes / (naiveMs / 1e3) / bandwidth).toFixed(3) });
+    for (const workgroups of [132, 264, 528, 1056, 2112]) {
+      for (const chunk of [64, 128, 256, 512, 1024, 8192]) {
+        const given = plan(batch, decodePlanDevice(workgroups), { itemHeads: 4, chunk, itemOverhead: DECODE_ITEM_OVERHEAD });
+        const ms = await gpuMs(engine, { ...args, plan: given });
+        report('plans sweep', {
+          requests: count, workgroups, chunk, items: given.items.length, merges: given.merges.length, predicted: Math.round(given.predicted), ms: +ms.toFixed(4),
+          vsNaive: +(naiveMs / ms).toFixed(2), ofStreamRead: +(bytes / (ms / 1e3) / bandwidth).toFixed(3),
+        });
+      }
+    }
+  }
 }
 
 if (process.env.BENCH_ONLY?.split(',').includes('decode-sweep')) {

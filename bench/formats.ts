@@ -103,6 +103,13 @@ if (section('cascade')) {
     const splits = cascadeSplits(folded, planWorkgroups, tileRows);
     report('cascade, shared level split for other planWorkgroups', { planWorkgroups, tileRows, splits, cascadeMs: +ms.toFixed(4), speedupVsSharedPages: +(sharedMs / ms).toFixed(2) });
   }
+  // Where cascade's time goes: its own level alone (each request's 256 keys on the decode kernel),
+  // and cascade with no own keys (the shared level, a one-key own level and the merge).
+  const levels = cascadeLevels(shared, prefixLen);
+  const ownMs = await gpuMs(engine, levels.suffix);
+  const noOwn = sharedPrefixBatch({ ...spec, prefixLen, suffixLens: Array<number>(B).fill(1), seed: 9 });
+  const sharedLevelMs = await gpuMs(engine, { ...noOwn, sharedPrefix: prefixLen });
+  report('cascade parts', { ownLevelMs: +ownMs.toFixed(4), cascadeWithOneOwnKeyMs: +sharedLevelMs.toFixed(4), cascadeMs: +cascadeMs.toFixed(4) });
   report('shared-prefix decode (B64 H32/8 d128 page16, prefix 4096 + 256 own)', {
     fullKvSharedPagesMs: +sharedMs.toFixed(4),
     fullKvCopiedPrefixMs: +copiesMs.toFixed(4),

@@ -1,7 +1,8 @@
 import { AttentionInputError, GpuError } from './errors.ts';
 import { checkAttentionArgs } from './formats/batch.ts';
 import { acquireDevice, type AcquiredDevice } from './gpu/device.ts';
-import { canDecode, DecodeAttentionKernel, DEFAULT_PLAN_WORKGROUPS, subgroupLanes } from './gpu/decode-attention.ts';
+import { canDecode, DecodeAttentionKernel, subgroupLanes } from './gpu/decode-attention.ts';
+import { DECODE_CONCURRENCY, decodePlanDevice, DEFAULT_PLAN_WORKGROUPS } from './plan/decode-model.ts';
 import { plainAttention, RaggedAttentionKernel } from './gpu/ragged-attention.ts';
 import { PipelineCache, type PipelineStats } from './gpu/pipelines.ts';
 import type { RepeatOptions } from './gpu/dispatch.ts';
@@ -38,10 +39,15 @@ export interface EngineOptions {
   /** Query rows per register-tiled prefill workgroup (64 or 128); by default 128 where the device has the workgroup memory and requests are long. */
   prefillTileRows?: 64 | 128;
   /**
-   * Workgroups the decode plans fill (`plan()`'s device), default 512: WebGPU does not report a
+   * Workgroups the decode plans fill (`plan()`'s device), default 1024: WebGPU does not report a
    * GPU's compute units, so this is a setting.
    */
   planWorkgroups?: number;
+  /**
+   * Items the GPU streams at full speed at once, for the decode plans' predicted time (default
+   * 183, fitted on an H100; at most `planWorkgroups`). See `predictedTime` in kernels/plan/.
+   */
+  planConcurrency?: number;
 }
 
 export interface Engine {
@@ -82,9 +88,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const pipelines = new PipelineCache(device);
   const ragged = new RaggedAttentionKernel(device, acquired.hasTimestamps, pipelines, options.tiledPrefill ?? true, options.prefillPrefetch ?? true, options.prefillTileRows);
   const lanes = options.subgroups === false ? undefined : subgroupLanes(device, options.decodeLanes);
-  const decode = new DecodeAttentionKernel(device, acquired.hasTimestamps, pipelines, { lanes, heads: options.decodeHeads, keysInFlight: options.decodeKeysInFlight }, {
-    workgroups: options.planWorkgroups ?? DEFAULT_PLAN_WORKGROUPS,
-  });
+  const decode = new DecodeAttentionKernel(device, acquired.hasTimestamps, pipelines, { lanes, heads: options.decodeHeads, keysInFlight: options.decodeKeysInFlight },
+    decodePlanDevice(options.planWorkgroups ?? DEFAULT_PLAN_WORKGROUPS, options.planConcurrency ?? DECODE_CONCURRENCY));
   const kernels: Kernels = { device, hasTimestamps: acquired.hasTimestamps, ragged, decode, merge: new MergeKernel(device, pipelines), workgroups: decode.planDevice.workgroups };
   return {
     backend,
@@ -117,7 +122,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     }
     if (kernel === 'decode') return decode.run(shape, args, repeat);
     if (args.plan !== undefined && !args.bsr) {
-      return runPlanned(kernels, shape, args, choosePlan(shape, args.plan, decode.planDevice, { qoTile: ragged.tileRows(shape) }), repeat);
+      // The decode kernel's fitted concurrency and overhead are not the tiled kernel's: planned
+      // prefill keeps the plain makespan model over the same workgroups.
+      return runPlanned(kernels, shape, args, choosePlan(shape, args.plan, { workgroups: decode.planDevice.workgroups }, { qoTile: ragged.tileRows(shape) }), repeat);
     }
     return ragged.run(shape, args, repeat);
   }

@@ -15,7 +15,7 @@ export { exampleTensors } from './variant/example-inputs.ts';
 export { measureReadBandwidth } from './gpu/bandwidth.ts';
 export { median } from './gpu/timing.ts';
 export { acquireDevice } from './gpu/device.ts';
-export { canDecode, decodeHeads, decodeKernelSource, decodePlan, decodeWorkList, DECODE_ITEM_WORDS, DEFAULT_PLAN_WORKGROUPS, DIRECT, type DecodeOutputs, type DecodePlanChoice, type DecodeSteps, type DecodeWorkList } from './gpu/decode-attention.ts';
+export { canDecode, decodeHeads, decodeKernelSource, decodePlan, decodeWorkList, DECODE_ITEM_WORDS, DIRECT, type DecodeOutputs, type DecodePlanChoice, type DecodeSteps, type DecodeWorkList } from './gpu/decode-attention.ts';
 export { PagedAllocator, fullPageHashes, type AllocResult, type AllocatorStats, type CopyEvent, type PageTable } from './serving/paged-allocator.ts';
 export { RadixCache, orderByCachedPrefix, type MatchResult, type RadixNode, type RadixStats } from './serving/radix-cache.ts';
 export { packMaskBits, treeDepths, treeMask } from './serving/token-tree.ts';
@@ -29,5 +29,6 @@ export { attentionMask, blockKind, bsrAttention, bsrFromBlocks, bsrFromMask, bsr
 export { bsrTileLists, splitTileLists, TILE_FULL, TILE_MASKED, TILE_MIXED, type TileListOptions, type TileLists } from './formats/bsr-tiles.ts';
 export { cascadeLevels, foldQueryHeads, sharedPrefixBatch, type CascadeLevels, type SharedPrefixSpec } from './formats/cascade.ts';
 export { mergeStateArrays, mergeStates, type AttentionState, type MergeOptions, type StateArrays } from './formats/merge.ts';
-export { checkPlan, choosePlan, DEFAULT_MIN_CHUNK, DEFAULT_QO_TILE, itemCost, naivePlan, plan, planBatch, runPlanOnCpu, type Plan, type PlanBatch, type PlanChoice, type PlanDevice, type PlanMerge, type PlanOptions, type PlanShape, type WorkItem } from './plan/plan.ts';
+export { DECODE_CONCURRENCY, DECODE_ITEM_OVERHEAD, decodePlanDevice, DEFAULT_PLAN_WORKGROUPS } from './plan/decode-model.ts';
+export { checkPlan, choosePlan, DEFAULT_MIN_CHUNK, DEFAULT_QO_TILE, itemCost, naivePlan, plan, planBatch, predictedTime, runPlanOnCpu, type Plan, type PlanBatch, type PlanChoice, type PlanDevice, type PlanMerge, type PlanOptions, type PlanShape, type WorkItem } from './plan/plan.ts';
 export { cascadeSplits } from './gpu/composed.ts';

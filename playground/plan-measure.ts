@@ -44,7 +44,7 @@ export async function measurePlans(
   const kvLens = presetKvLens(preset);
   const args = pageBatch(randomBatch({ qoLens: kvLens.map(() => 1), kvLens, numQoHeads: heads, numKvHeads: heads, headDim: 64, causal: true, seed: 1 }), 16, 1);
   const times = { balanced: [] as number[], naive: [] as number[] };
-  const maxLoads = { balanced: 0, naive: 0 };
+  const predictedTimes = { balanced: 0, naive: 0 };
   const items = { balanced: 0, naive: 0 };
   let source: PlanMeasurement['source'] = 'timestamp';
   let done = 0;
@@ -57,7 +57,7 @@ export async function measurePlans(
         : await engine.run({ ...args, plan: choice });
       if (result.timing?.source !== 'timestamp') source = 'wall';
       times[choice].push(result.timing?.ms ?? NaN);
-      maxLoads[choice] = result.plan?.maxLoad ?? NaN;
+      predictedTimes[choice] = result.plan?.predicted ?? NaN;
       items[choice] = result.plan?.items.length ?? 0;
       options.onProgress?.(++done, `${choice} plan: ${median(times[choice]).toFixed(3)} ms`);
     }
@@ -69,6 +69,6 @@ export async function measurePlans(
     naiveMs: times.naive,
     balancedItems: items.balanced,
     naiveItems: items.naive,
-    predicted: maxLoads.naive / maxLoads.balanced,
+    predicted: predictedTimes.naive / predictedTimes.balanced,
   };
 }

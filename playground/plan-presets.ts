@@ -1,4 +1,6 @@
-import { shareGptLike, type PlanBatch } from '#kernels/index.ts';
+import { DECODE_ITEM_OVERHEAD, decodePlanDevice } from '#kernels/plan/decode-model.ts';
+import { naivePlan, plan, type Plan, type PlanBatch } from '#kernels/plan/plan.ts';
+import { shareGptLike } from '#kernels/serving/workloads.ts';
 
 /** Decode batches for the plan view: one query per request, KV lengths by preset. */
 export type PlanPreset = 'skewed' | 'sharegpt' | 'uniform';
@@ -19,4 +21,15 @@ export function presetKvLens(preset: PlanPreset): number[] {
 export function presetBatch(preset: PlanPreset, numQoHeads: number): PlanBatch {
   const kvLens = presetKvLens(preset);
   return { qoLens: kvLens.map(() => 1), kvLens, numQoHeads };
+}
+
+/**
+ * The balanced and naive plans the decode kernel runs for `batch` on `workgroups` slots: the same
+ * model as the engine's (each item's keys plus DECODE_ITEM_OVERHEAD, at most DECODE_CONCURRENCY
+ * items streaming at once), so the plans drawn are the plans measured.
+ */
+export function labPlans(batch: PlanBatch, workgroups: number): { balanced: Plan; naive: Plan } {
+  const device = decodePlanDevice(workgroups);
+  const options = { itemOverhead: DECODE_ITEM_OVERHEAD };
+  return { balanced: plan(batch, device, options), naive: naivePlan(batch, device, options) };
 }

@@ -3,6 +3,7 @@ import laneSumsShared from '../wgsl/decode_lane_sums_shared.wgsl?raw';
 import laneSumsSubgroup from '../wgsl/decode_lane_sums_subgroup.wgsl?raw';
 import { AttentionInputError } from '../errors.ts';
 import { kvData, type BatchShape } from '../formats/batch.ts';
+import { DECODE_ITEM_OVERHEAD, decodePlanDevice } from '../plan/decode-model.ts';
 import { choosePlan, type Plan, type PlanChoice, type PlanDevice } from '../plan/plan.ts';
 import type { AttentionArgs, AttentionResult, HeadDim } from '../types.ts';
 import type { CompiledVariant } from '../variant/compile.ts';
@@ -19,13 +20,6 @@ import { attentionParams, outputLengths, packBatchInfo, packHookInputs, plainAtt
 export const DECODE_ITEM_WORDS = 6;
 /** The partial slot of an item that is its rows' only item: it writes the output directly. */
 export const DIRECT = 0xffffffff;
-/**
- * Workgroups a decode plan fills when no setting says otherwise. WebGPU does not report a GPU's
- * compute units. On an H100 the uniform 64 × 4096-key batch ran at 0.91 of streaming read with
- * 1024 (keys split in two), 0.83 with 2048 and 0.37 with 512 unsplit workgroups (BENCHMARKS.md):
- * the decode kernel needs that many workgroups in flight to keep enough reads outstanding.
- */
-export const DEFAULT_PLAN_WORKGROUPS = 1024;
 
 /** Query heads per decode workgroup: they share one KV head, so it must divide the group. */
 export function decodeHeads(group: number): number {
@@ -52,7 +46,7 @@ export type DecodePlanChoice = PlanChoice;
  * `itemHeads` must be 1, 2 or 4 and divide the GQA group.
  */
 export function decodePlan(shape: BatchShape, choice: DecodePlanChoice, device: PlanDevice, heads = decodeHeads(shape.group)): Plan {
-  return choosePlan(shape, choice, device, { itemHeads: heads }, (given) => {
+  return choosePlan(shape, choice, device, { itemHeads: heads, itemOverhead: DECODE_ITEM_OVERHEAD }, (given) => {
     if (![1, 2, 4].includes(given.itemHeads) || shape.group % given.itemHeads !== 0) {
       throw new AttentionInputError('plan', `covers ${given.itemHeads} query heads per item; the decode kernel runs 1, 2 or 4 heads of one KV head's group (${shape.group} here)`);
     }
@@ -173,7 +167,7 @@ export class DecodeAttentionKernel {
     private readonly pipelines: PipelineCache,
     private readonly tuning: DecodeTuning,
     /** What plans are made for (`planWorkgroups` of the engine). */
-    readonly planDevice: PlanDevice = { workgroups: DEFAULT_PLAN_WORKGROUPS },
+    readonly planDevice: PlanDevice = decodePlanDevice(),
   ) {
     this.decodeLayout = bindGroupLayout(device, 'attention_decode bindings', {
       uniform: [0, 7],

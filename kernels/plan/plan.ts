@@ -29,6 +29,13 @@ export interface PlanDevice {
    * report a GPU's compute units, so the engine takes this from a setting (`planWorkgroups`).
    */
   workgroups: number;
+  /**
+   * Items the device streams at full speed at the same time (default: `workgroups`). A GPU that
+   * hosts more workgroups than its memory can feed at one workgroup's full rate shares its
+   * bandwidth among them: then the whole batch's cost divided by this number bounds the time as
+   * well as the busiest slot does (see `predictedTime`).
+   */
+  concurrency?: number;
 }
 
 export interface PlanOptions {
@@ -44,6 +51,12 @@ export interface PlanOptions {
    * (`decodeHeads(group)` of them): its plans are made at that granularity.
    */
   itemHeads?: number;
+  /**
+   * A fixed cost every item pays on top of its keys and rows, in the same units (default 0): its
+   * start-up and its write-out (loading the queries, waiting for the first keys, merging its
+   * threads' states). With it, splitting a request into many small chunks stops looking free.
+   */
+  itemOverhead?: number;
 }
 
 /** One workgroup's job: query rows `[qoStart, qoEnd)` of one request and heads `[qoHead, qoHeadEnd)` against keys `[kvStart, kvEnd)`. */
@@ -56,7 +69,7 @@ export interface WorkItem {
   qoEnd: number;
   kvStart: number;
   kvEnd: number;
-  /** `itemCost(qoEnd − qoStart, kvEnd − kvStart, qoTile)`. */
+  /** `itemCost(qoEnd − qoStart, kvEnd − kvStart, qoTile, itemOverhead)`. */
   cost: number;
   /** The workgroup slot that runs it, and its predicted start and end there (cost units). */
   workgroup: number;
@@ -88,6 +101,10 @@ export interface Plan {
   loads: number[];
   maxLoad: number;
   totalCost: number;
+  /** The device's `concurrency` the plan was made for (its `workgroups` when not given). */
+  concurrency: number;
+  /** `max(maxLoad, totalCost / concurrency)`: the predicted time, in cost units (see `predictedTime`). */
+  predicted: number;
   merges: PlanMerge[];
 }
 
@@ -105,9 +122,26 @@ export const DEFAULT_MIN_CHUNK = 256;
  * one tile this is FlashInfer's `2·qoTileLen + kvLen`. Masks are ignored: the cost is an upper
  * bound for causal items, whose kernels skip keys past the diagonal. An item covering several query
  * heads of one KV head costs the same as one head: the keys are read once for all of them.
+ * `overhead` (the plan's `itemOverhead`) is added to every item that has rows.
  */
-export function itemCost(qoLen: number, kvLen: number, qoTile = DEFAULT_QO_TILE): number {
-  return Math.ceil(qoLen / qoTile) * kvLen + 2 * qoLen;
+export function itemCost(qoLen: number, kvLen: number, qoTile = DEFAULT_QO_TILE, overhead = 0): number {
+  return qoLen > 0 ? Math.ceil(qoLen / qoTile) * kvLen + 2 * qoLen + overhead : 0;
+}
+
+/**
+ * The predicted time of a plan, in cost units: the larger of two bounds,
+ *
+ *   predicted = max(maxLoad, totalCost / concurrency)
+ *
+ * The busiest slot's load is the critical path (its items run one after another); the total cost
+ * over `concurrency` is the throughput bound (however the items are placed, the device streams no
+ * more than that many at full speed). With `concurrency = workgroups` the first bound always wins
+ * and this is the makespan of the schedule. On an H100, decode plans of ShareGPT-like batches
+ * from 64- to 8192-key chunks took 48 ns per unit plus 21 µs with concurrency 183 and an item
+ * overhead of 128 (R² 0.97 over 14 plans; BENCHMARKS.md), where the makespan alone fit at R² 0.26.
+ */
+export function predictedTime(maxLoad: number, totalCost: number, concurrency: number): number {
+  return Math.max(maxLoad, totalCost / concurrency);
 }
 
 function checkPlanInput(batch: PlanBatch, device: PlanDevice, options: PlanOptions): void {
@@ -117,6 +151,8 @@ function checkPlanInput(batch: PlanBatch, device: PlanDevice, options: PlanOptio
     }
   };
   whole('workgroups', device?.workgroups, 1);
+  if (device.concurrency !== undefined) whole('concurrency', device.concurrency, 1);
+  if (options.itemOverhead !== undefined) whole('itemOverhead', options.itemOverhead, 0);
   if (options.chunk !== undefined) whole('chunk', options.chunk, 1);
   if (options.minChunk !== undefined) whole('minChunk', options.minChunk, 1);
   if (options.qoTile !== undefined) whole('qoTile', options.qoTile, 1);
@@ -169,7 +205,9 @@ class SlotHeap {
 type Unassigned = Omit<WorkItem, 'workgroup' | 'start' | 'end'>;
 
 /** Assigns items to slots in `order`, each to the least-loaded slot; returns the typed plan. */
-function schedule(kind: Plan['kind'], items: Unassigned[], order: Unassigned[], workgroups: number, qoTile: number, itemHeads: number, chunkSize: number): Plan {
+function schedule(kind: Plan['kind'], items: Unassigned[], order: Unassigned[], device: PlanDevice, qoTile: number, itemHeads: number, chunkSize: number): Plan {
+  const { workgroups } = device;
+  const concurrency = device.concurrency ?? workgroups;
   const slots = new SlotHeap(workgroups);
   const placed = new Array<WorkItem>(items.length);
   for (const item of order) {
@@ -183,6 +221,8 @@ function schedule(kind: Plan['kind'], items: Unassigned[], order: Unassigned[], 
     if (merge) merge.items.push(item.id);
     else merges.set(key, { request: item.request, qoHead: item.qoHead, qoHeadEnd: item.qoHeadEnd, qoStart: item.qoStart, qoEnd: item.qoEnd, items: [item.id] });
   }
+  const maxLoad = Math.max(0, ...slots.loads);
+  const totalCost = items.reduce((sum, item) => sum + item.cost, 0);
   return {
     kind,
     workgroups,
@@ -191,8 +231,10 @@ function schedule(kind: Plan['kind'], items: Unassigned[], order: Unassigned[], 
     chunkSize,
     items: placed,
     loads: slots.loads,
-    maxLoad: Math.max(0, ...slots.loads),
-    totalCost: items.reduce((sum, item) => sum + item.cost, 0),
+    maxLoad,
+    totalCost,
+    concurrency,
+    predicted: predictedTime(maxLoad, totalCost, concurrency),
     merges: [...merges.values()].filter((merge) => merge.items.length > 1),
   };
 }
@@ -202,7 +244,7 @@ function schedule(kind: Plan['kind'], items: Unassigned[], order: Unassigned[], 
  * once per group of `itemHeads` query heads (a request with no keys gets one empty item per head
  * group so its rows are written).
  */
-function splitItems(batch: PlanBatch, qoTile: number, itemHeads: number, chunk: number): Unassigned[] {
+function splitItems(batch: PlanBatch, qoTile: number, itemHeads: number, chunk: number, overhead: number): Unassigned[] {
   const items: Unassigned[] = [];
   batch.qoLens.forEach((qoLen, request) => {
     const kvLen = batch.kvLens[request];
@@ -211,7 +253,7 @@ function splitItems(batch: PlanBatch, qoTile: number, itemHeads: number, chunk: 
       let kvStart = 0;
       do {
         const kvEnd = Math.min(kvLen, kvStart + chunk);
-        const cost = itemCost(qoEnd - qoStart, kvEnd - kvStart, qoTile);
+        const cost = itemCost(qoEnd - qoStart, kvEnd - kvStart, qoTile, overhead);
         for (let qoHead = 0; qoHead < batch.numQoHeads; qoHead += itemHeads) {
           items.push({ id: items.length, request, qoHead, qoHeadEnd: qoHead + itemHeads, qoStart, qoEnd, kvStart, kvEnd, cost });
         }
@@ -222,11 +264,11 @@ function splitItems(batch: PlanBatch, qoTile: number, itemHeads: number, chunk: 
   return items;
 }
 
-function balanced(batch: PlanBatch, workgroups: number, qoTile: number, itemHeads: number, chunk: number): Plan {
-  const items = splitItems(batch, qoTile, itemHeads, chunk);
+function balanced(batch: PlanBatch, device: PlanDevice, qoTile: number, itemHeads: number, chunk: number, overhead: number): Plan {
+  const items = splitItems(batch, qoTile, itemHeads, chunk, overhead);
   const longestFirst = [...items].sort((a, b) => b.cost - a.cost || a.id - b.id);
   const longest = Math.max(0, ...batch.kvLens);
-  return schedule('balanced', items, longestFirst, workgroups, qoTile, itemHeads, chunk >= longest ? 0 : chunk);
+  return schedule('balanced', items, longestFirst, device, qoTile, itemHeads, chunk >= longest ? 0 : chunk);
 }
 
 function batchOf(batch: PlanBatch | PlanShape): PlanBatch {
@@ -237,20 +279,22 @@ function batchOf(batch: PlanBatch | PlanShape): PlanBatch {
  * The load-balanced plan: each request's keys cut into chunks (per query tile and head), items
  * given longest first to the least-loaded workgroup slot (a min-heap), so a long request no longer
  * sets the time of the whole batch. Without `chunk`, every power-of-two chunk from `minChunk` up to
- * the longest KV is planned and the one with the lowest predicted max load kept (ties: the larger
- * chunk, fewer partials to merge). `batch` is a `PlanBatch` or the shape `checkAttentionArgs` returns.
+ * the longest KV is planned and the one with the lowest predicted time kept (`predictedTime`; ties:
+ * the larger chunk, fewer partials to merge). `batch` is a `PlanBatch` or the shape
+ * `checkAttentionArgs` returns.
  */
 export function plan(batch: PlanBatch | PlanShape, device: PlanDevice, options: PlanOptions = {}): Plan {
   const lens = batchOf(batch);
   checkPlanInput(lens, device, options);
   const qoTile = options.qoTile ?? DEFAULT_QO_TILE;
   const itemHeads = options.itemHeads ?? 1;
+  const overhead = options.itemOverhead ?? 0;
   const longest = Math.max(1, ...lens.kvLens);
-  if (options.chunk !== undefined) return balanced(lens, device.workgroups, qoTile, itemHeads, options.chunk);
-  let best = balanced(lens, device.workgroups, qoTile, itemHeads, longest);
+  if (options.chunk !== undefined) return balanced(lens, device, qoTile, itemHeads, options.chunk, overhead);
+  let best = balanced(lens, device, qoTile, itemHeads, longest, overhead);
   for (let chunk = options.minChunk ?? DEFAULT_MIN_CHUNK; chunk < longest; chunk *= 2) {
-    const candidate = balanced(lens, device.workgroups, qoTile, itemHeads, chunk);
-    if (candidate.maxLoad < best.maxLoad || (candidate.maxLoad === best.maxLoad && candidate.chunkSize > best.chunkSize)) best = candidate;
+    const candidate = balanced(lens, device, qoTile, itemHeads, chunk, overhead);
+    if (candidate.predicted < best.predicted || (candidate.predicted === best.predicted && candidate.chunkSize > best.chunkSize)) best = candidate;
   }
   return best;
 }
@@ -261,7 +305,7 @@ export function plan(batch: PlanBatch | PlanShape, device: PlanDevice, options: 
  * launched one when a slot frees, which is list scheduling in launch order; its `qoTile` only
  * enters the cost formula.
  */
-export function naivePlan(batch: PlanBatch | PlanShape, device: PlanDevice, options: Pick<PlanOptions, 'qoTile' | 'itemHeads'> = {}): Plan {
+export function naivePlan(batch: PlanBatch | PlanShape, device: PlanDevice, options: Pick<PlanOptions, 'qoTile' | 'itemHeads' | 'itemOverhead'> = {}): Plan {
   const lens = batchOf(batch);
   checkPlanInput(lens, device, options);
   const qoTile = options.qoTile ?? DEFAULT_QO_TILE;
@@ -271,10 +315,10 @@ export function naivePlan(batch: PlanBatch | PlanShape, device: PlanDevice, opti
     if (qoLen === 0) return;
     const kvLen = lens.kvLens[request];
     for (let qoHead = 0; qoHead < lens.numQoHeads; qoHead += itemHeads) {
-      items.push({ id: items.length, request, qoHead, qoHeadEnd: qoHead + itemHeads, qoStart: 0, qoEnd: qoLen, kvStart: 0, kvEnd: kvLen, cost: itemCost(qoLen, kvLen, qoTile) });
+      items.push({ id: items.length, request, qoHead, qoHeadEnd: qoHead + itemHeads, qoStart: 0, qoEnd: qoLen, kvStart: 0, kvEnd: kvLen, cost: itemCost(qoLen, kvLen, qoTile, options.itemOverhead) });
     }
   });
-  return schedule('naive', items, items, device.workgroups, qoTile, itemHeads, 0);
+  return schedule('naive', items, items, device, qoTile, itemHeads, 0);
 }
 
 /** What a run executes: a plan from `plan()`/`naivePlan()`, or which of them to make. */
@@ -288,7 +332,7 @@ export function choosePlan(
   batch: PlanBatch | PlanShape,
   choice: PlanChoice,
   device: PlanDevice,
-  options: Pick<PlanOptions, 'qoTile' | 'itemHeads'> = {},
+  options: Pick<PlanOptions, 'qoTile' | 'itemHeads' | 'itemOverhead'> = {},
   check?: (given: Plan) => void,
 ): Plan {
   if (choice === 'balanced') return plan(batch, device, options);

@@ -1,6 +1,6 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { bsrFromMask, bsrStats } from '#kernels/formats/bsr.ts';
-import { naivePlan, plan } from '#kernels/plan/plan.ts';
+import { labPlans } from '#playground/plan-presets.ts';
 
 /** The rows of a two-column table as a map from header to cell text. */
 async function tableValues(table: Locator): Promise<Record<string, string>> {
@@ -76,9 +76,10 @@ test('the plan view draws the balanced and naive plans, and the balanced makespa
 
   // The skewed batch at the defaults (4 heads, 32 workgroups), as the library plans it.
   const skewed = { qoLens: Array<number>(32).fill(1), kvLens: [8192, ...Array<number>(31).fill(256)], numQoHeads: 4 };
-  expect(await makespan('balanced')).toBe(plan(skewed, { workgroups: 32 }).maxLoad);
-  expect(await makespan('naive')).toBe(naivePlan(skewed, { workgroups: 32 }).maxLoad);
-  await expect(lab.getByTestId('plan-ratio')).toContainText(`${(naivePlan(skewed, { workgroups: 32 }).maxLoad / plan(skewed, { workgroups: 32 }).maxLoad).toFixed(2)}×`);
+  const expected = labPlans(skewed, 32);
+  expect(await makespan('balanced')).toBe(expected.balanced.predicted);
+  expect(await makespan('naive')).toBe(expected.naive.predicted);
+  await expect(lab.getByTestId('plan-ratio')).toContainText(`${(expected.naive.predicted / expected.balanced.predicted).toFixed(2)}×`);
   const balancedChart = lab.getByRole('img', { name: /^Balanced plan: \d+ items on 32 workgroups/ });
   const items = Number(await summary.locator('tr', { has: page.locator('th:text-is("balanced")') }).locator('td').first().innerText());
   await expect(balancedChart.locator('rect.item')).toHaveCount(items);
@@ -107,7 +108,8 @@ test('the plan view measures both plans on this GPU: medians, their ratio, and t
   expect(Number(shown.naive)).toBeGreaterThan(0);
   // One KV head per query head: the plans that ran are the ones drawn, so the predicted ratios agree.
   const skewed = { qoLens: Array<number>(32).fill(1), kvLens: [8192, ...Array<number>(31).fill(256)], numQoHeads: 2 };
-  const predicted = (naivePlan(skewed, { workgroups: 32 }).maxLoad / plan(skewed, { workgroups: 32 }).maxLoad).toFixed(2);
+  const drawn = labPlans(skewed, 32);
+  const predicted = (drawn.naive.predicted / drawn.balanced.predicted).toFixed(2);
   await expect(lab.getByTestId('plan-ratio')).toContainText(`${predicted}×`);
   await expect(lab.getByTestId('plan-measured-ratio')).toContainText(`predicted for the plans that ran: ${predicted}×`);
   const ratio = (Number(shown.naive) / Number(shown.balanced)).toFixed(2);

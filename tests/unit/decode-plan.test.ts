@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canDecode, checkAttentionArgs, decodeHeads, decodePlan, decodeWorkList, naivePlan, plainAttention, plan, randomBatch, DECODE_ITEM_WORDS, DIRECT } from '#kernels/index.ts';
+import { canDecode, checkAttentionArgs, decodeHeads, decodePlan, decodeWorkList, naivePlan, plainAttention, plan, randomBatch, DECODE_ITEM_OVERHEAD, DECODE_ITEM_WORDS, DIRECT } from '#kernels/index.ts';
 
 const shapeOf = (kvLens: number[], qoLens = kvLens.map(() => 1), numQoHeads = 32, numKvHeads = 8) =>
   checkAttentionArgs(randomBatch({ qoLens, kvLens, numQoHeads, numKvHeads, headDim: 64 }));
@@ -22,8 +22,10 @@ describe('decodePlan: the plan the decode kernel runs', () => {
     const balanced = decodePlan(shape, 'balanced', { workgroups: 64 });
     expect(balanced.kind).toBe('balanced');
     expect(balanced.itemHeads).toBe(4);
-    expect(balanced).toEqual(plan(shape, { workgroups: 64 }, { itemHeads: 4 }));
-    expect(decodePlan(shape, 'naive', { workgroups: 64 })).toEqual(naivePlan(shape, { workgroups: 64 }, { itemHeads: 4 }));
+    // The decode kernel's fitted model: every item also costs DECODE_ITEM_OVERHEAD.
+    expect(balanced).toEqual(plan(shape, { workgroups: 64 }, { itemHeads: 4, itemOverhead: DECODE_ITEM_OVERHEAD }));
+    expect(balanced.items.every((item) => item.cost === item.kvEnd - item.kvStart + 2 + DECODE_ITEM_OVERHEAD)).toBe(true);
+    expect(decodePlan(shape, 'naive', { workgroups: 64 })).toEqual(naivePlan(shape, { workgroups: 64 }, { itemHeads: 4, itemOverhead: DECODE_ITEM_OVERHEAD }));
     // Naive: one item per request with a query and head group (8 of them), every request unsplit.
     expect(decodePlan(shape, 'naive', { workgroups: 64 }).items.length).toBe(5 * 8);
   });

@@ -7,12 +7,16 @@ import {
   checkPlan,
   compareArrays,
   compileVariant,
+  DECODE_ITEM_OVERHEAD,
+  decodePlanDevice,
   itemCost,
   naivePlan,
   plan,
+  predictedTime,
   randomBatch,
   referenceAttention,
   runPlanOnCpu,
+  shareGptLike,
   type Plan,
   type PlanBatch,
 } from '#kernels/index.ts';
@@ -165,6 +169,62 @@ describe('plan: split KV, longest item first to the least-loaded workgroup', () 
     expect(() => plan(ok, { workgroups: 2 }, { chunk: 2.5 })).toThrow(/^chunk: must be a whole number ≥ 1/);
     expect(() => plan({ ...ok, kvLens: [10, 3] }, { workgroups: 2 })).toThrow(/^kvLens: has 2 requests but qoLens has 1/);
     expect(() => naivePlan({ ...ok, qoLens: [-1] }, { workgroups: 2 })).toThrow(/^qoLens\[0\]: must be a whole number ≥ 0, got -1/);
+    expect(() => plan(ok, { workgroups: 2, concurrency: 0 })).toThrow(/^concurrency: must be a whole number ≥ 1, got 0/);
+    expect(() => naivePlan(ok, { workgroups: 2 }, { itemOverhead: -1 })).toThrow(/^itemOverhead: must be a whole number ≥ 0, got -1/);
+  });
+});
+
+describe('predicted time: the busiest slot or the whole batch over the items streamed at once, each item with its overhead', () => {
+  it('adds the item overhead to every item with rows', () => {
+    expect(itemCost(1, 512, 64, 128)).toBe(642);
+    expect(itemCost(65, 100, 64, 10)).toBe(340);
+    expect(itemCost(0, 1000, 64, 128)).toBe(0);
+    const p = plan({ qoLens: [1, 1], kvLens: [1000, 0], numQoHeads: 1 }, { workgroups: 4 }, { chunk: 256, itemOverhead: 50 });
+    expect(p.items.map((item) => item.cost)).toEqual([308, 308, 308, 284, 52]);
+  });
+
+  it('is max(maxLoad, totalCost / concurrency), the makespan when every slot streams at once', () => {
+    fc.assert(
+      fc.property(batchArb, fc.integer({ min: 1, max: 300 }), fc.option(fc.integer({ min: 1, max: 300 }), { nil: undefined }), fc.nat(300), (batch, workgroups, concurrency, itemOverhead) => {
+        for (const p of [plan(batch, { workgroups, concurrency }, { itemOverhead }), naivePlan(batch, { workgroups, concurrency }, { itemOverhead })]) {
+          expect(p.concurrency).toBe(concurrency ?? workgroups);
+          expect(p.predicted).toBe(predictedTime(p.maxLoad, p.totalCost, p.concurrency));
+          expect(p.predicted).toBeGreaterThanOrEqual(p.maxLoad);
+          if (concurrency === undefined) expect(p.predicted).toBe(p.maxLoad);
+          expectCoversExactlyOnce(p, batch);
+        }
+      }),
+      { numRuns: 60, seed: 15 },
+    );
+  });
+
+  it('keeps the chunk with the lowest predicted time of all it tries', () => {
+    fc.assert(
+      fc.property(batchArb, fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 300 }), fc.nat(300), (batch, workgroups, concurrency, itemOverhead) => {
+        const device = { workgroups, concurrency };
+        const chosen = plan(batch, device, { itemOverhead, minChunk: 16 });
+        const longest = Math.max(1, ...batch.kvLens);
+        for (let chunk = 16; chunk < 2 * longest; chunk *= 2) {
+          expect(chosen.predicted).toBeLessThanOrEqual(plan(batch, device, { itemOverhead, chunk: Math.min(chunk, longest) }).predicted);
+        }
+      }),
+      { numRuns: 40, seed: 16 },
+    );
+  });
+
+  it('with the decode kernel’s fitted model picks the ShareGPT-like chunk that ran fastest on an H100 (the makespan alone picks one 1.3× slower)', () => {
+    // 64 requests (prompt + output lengths, seed 7), items of 4 query heads: BENCHMARKS.md's sweep
+    // ran 1024-key chunks in 0.113 ms, 512 in 0.119, 256 (the makespan model's choice) in 0.143.
+    const kvLens = shareGptLike(64, 7, 8192).map((r) => r.promptLen + r.outputLen);
+    const batch = { qoLens: kvLens.map(() => 1), kvLens, numQoHeads: 32 };
+    expect(plan(batch, decodePlanDevice(), { itemHeads: 4, itemOverhead: DECODE_ITEM_OVERHEAD }).chunkSize).toBe(1024);
+    expect(plan(batch, { workgroups: 1024 }, { itemHeads: 4 }).chunkSize).toBe(256);
+    // A uniform batch stays unsplit (as naive), the skewed one is still cut.
+    const uniform = { qoLens: new Array(64).fill(1), kvLens: new Array(64).fill(4096), numQoHeads: 32 };
+    expect(plan(uniform, decodePlanDevice(), { itemHeads: 4, itemOverhead: DECODE_ITEM_OVERHEAD }).chunkSize).toBe(0);
+    const cut = plan(skewed, decodePlanDevice(), { itemHeads: 4, itemOverhead: DECODE_ITEM_OVERHEAD });
+    expect(cut.chunkSize).toBeGreaterThan(0);
+    expect(cut.predicted).toBeLessThanOrEqual(naivePlan(skewed, decodePlanDevice(), { itemHeads: 4, itemOverhead: DECODE_ITEM_OVERHEAD }).predicted / 2);
   });
 });
 
@@ -252,6 +312,8 @@ const GOLDEN_PLANS: Record<string, () => Plan> = {
   'gqa-decode-head-groups': () => plan({ qoLens: [1, 1, 0, 1], kvLens: [1000, 300, 50, 0], numQoHeads: 8 }, { workgroups: 5 }, { itemHeads: 4 }),
   // Prefill (100 queries, 100 keys), append (16 onto 600), two decodes, one with no keys yet.
   'mixed-prefill-append-decode': () => plan({ qoLens: [100, 16, 1, 1], kvLens: [100, 616, 1000, 0], numQoHeads: 2 }, { workgroups: 6 }, { chunk: 256 }),
+  // More slots than items streamed at once, with an overhead per item: the throughput bound decides the chunk.
+  'decode-throughput-bound': () => plan({ qoLens: [1, 1, 1, 1, 1, 1], kvLens: [2736, 900, 300, 120, 2061, 40], numQoHeads: 8 }, { workgroups: 16, concurrency: 6 }, { itemHeads: 4, itemOverhead: 128, minChunk: 128 }),
 };
 
 describe('golden plans (tests/golden/plans/NAME.json; a mismatch writes NAME-changed.json to review)', () => {
