@@ -7,9 +7,10 @@
  */
 import { create } from 'webgpu';
 import {
-  BUILTIN_VARIANTS, DECODE_ITEM_OVERHEAD, decodePlanDevice, shareGptLike, referenceAttention, compileVariant, createEngine, median, pageBatch, plan, randomBatch,
+  BUILTIN_VARIANTS, checkAttentionArgs, DECODE_ITEM_OVERHEAD, decodePlanDevice, shareGptLike, referenceAttention, compileVariant, createEngine, median, pageBatch, plan, randomBatch,
   type AttentionArgs,
 } from '#kernels/index.ts';
+import { maxTileRows, tileRowsFor } from '#kernels/gpu/ragged-attention.ts';
 import { benchmark, benchSetup, gpuMs, keepAlive, report, section, variant, verify as verifyOn } from './common.ts';
 
 const { engine, bandwidth, device } = await benchSetup();
@@ -136,60 +137,69 @@ if (section('plans')) {
 }
 
 if (section('plans-prefill')) {
-  // Plans on the prefill kernel: a skewed causal prefill batch, one request of 16384 tokens and 15
-  // of 512, 32/8 heads, d128. Default (one workgroup per query tile, longest first) against plan()
-  // balanced and naive.
-  const qoLens = [16384, ...Array<number>(15).fill(512)];
-  const args = randomBatch({ qoLens, kvLens: qoLens, numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 6 });
+  // Plans on the prefill kernel, 32/8 heads, d128, causal: the launch without a plan (one workgroup
+  // per query tile, longest first), what the engine runs when asked for nothing (autoPrefillPlan
+  // decides), and plan() balanced and naive. A skewed prefill batch (one request of 16384 tokens
+  // and 15 of 512) and an append batch (one request adds 128 tokens to 32768 cached ones, 15 add
+  // 16 to 512: its query tiles are too few to fill the GPU unless their keys are split).
   const check = randomBatch({ qoLens: [700, 64], kvLens: [700, 64], numQoHeads: 4, numKvHeads: 2, headDim: 128, causal: true, seed: 6 });
   await verify('prefill, balanced plan', { ...check, plan: 'balanced' });
-  const times: Record<string, number[]> = { default: [], balanced: [], naive: [] };
-  for (let round = 0; round < 3; round++) {
-    times.default.push(await gpuMs(engine, args));
-    times.balanced.push(await gpuMs(engine, { ...args, plan: 'balanced' }));
-    times.naive.push(await gpuMs(engine, { ...args, plan: 'naive' }));
+  await verify('append, the plan the engine chooses', randomBatch({ qoLens: [64, 16], kvLens: [4096, 300], numQoHeads: 4, numKvHeads: 2, headDim: 128, causal: true, seed: 6 }));
+  const batches: [string, number[], number[]][] = [
+    ['skewed causal: one 16384 + 15 of 512', [16384, ...Array<number>(15).fill(512)], [16384, ...Array<number>(15).fill(512)]],
+    ['append: 128 queries onto 32768 keys + 15 of 16 onto 512', [128, ...Array<number>(15).fill(16)], [32768, ...Array<number>(15).fill(512)]],
+    ['append: 128 queries onto 8192 keys', [128], [8192]],
+    ['mixed: prefill 1024, append 64 onto 4096, 6 decodes of 2048', [1024, 64, 1, 1, 1, 1, 1, 1], [1024, 4096, ...Array<number>(6).fill(2048)]],
+  ];
+  for (const [name, qoLens, kvLens] of batches) {
+    const args = randomBatch({ qoLens, kvLens, numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 6 });
+    const choices = { none: 'none', auto: undefined, balanced: 'balanced', naive: 'naive' } as const;
+    const times: Record<string, number[]> = { none: [], auto: [], balanced: [], naive: [] };
+    let autoKernel = '';
+    for (let round = 0; round < 3; round++) {
+      for (const [key, choice] of Object.entries(choices)) {
+        const result = await benchmark(engine, { ...args, plan: choice });
+        times[key].push(result.timing!.ms);
+        if (key === 'auto') autoKernel = `${result.kernel}${result.plan ? `, chunk ${result.plan.chunkSize}` : ''}`;
+      }
+    }
+    const ms = (key: string) => median(times[key]);
+    report(`prefill plans, ${name}`, {
+      noPlanMs: +ms('none').toFixed(3),
+      autoMs: +ms('auto').toFixed(3),
+      auto: autoKernel,
+      balancedMs: +ms('balanced').toFixed(3),
+      naiveMs: +ms('naive').toFixed(3),
+      autoVsNoPlan: +(ms('none') / ms('auto')).toFixed(2),
+      balancedVsNaive: +(ms('naive') / ms('balanced')).toFixed(2),
+    });
   }
-  report('prefill plans, skewed causal: one 16384 + 15 of 512', {
-    defaultMs: +median(times.default).toFixed(3),
-    balancedMs: +median(times.balanced).toFixed(3),
-    naiveMs: +median(times.naive).toFixed(3),
-    balancedVsNaive: +(median(times.naive) / median(times.balanced)).toFixed(2),
-    balancedVsDefault: +(median(times.default) / median(times.balanced)).toFixed(2),
-  });
-  // An append (chunked-prefill) batch: one request adds 128 tokens to 32768 cached ones, 15 add 16
-  // to 512. Its query tiles are too few to fill the GPU unless their keys are split.
-  const append = randomBatch({ qoLens: [128, ...Array<number>(15).fill(16)], kvLens: [32768, ...Array<number>(15).fill(512)], numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 7 });
-  const appendTimes: Record<string, number[]> = { default: [], balanced: [] };
-  for (let round = 0; round < 3; round++) {
-    appendTimes.default.push(await gpuMs(engine, append));
-    appendTimes.balanced.push(await gpuMs(engine, { ...append, plan: 'balanced' }));
-  }
-  report('prefill plans, append: 128 queries onto 32768 keys + 15 of 16 onto 512', {
-    defaultMs: +median(appendTimes.default).toFixed(3),
-    balancedMs: +median(appendTimes.balanced).toFixed(3),
-    balancedVsDefault: +(median(appendTimes.default) / median(appendTimes.balanced)).toFixed(2),
-  });
 }
 
-if (process.env.BENCH_ONLY?.split(',').includes('plans-sweep')) {
-  // Where the ShareGPT-like batch's time goes: plans for other workgroup counts and chunk sizes
-  // (given to the engine as Plan values), against the naive plan, in one process.
-  for (const count of [64, 16]) {
-    const kvLens = shareGptLike(count, 7, 8192).map((r) => r.promptLen + r.outputLen);
-    const args = pageBatch(randomBatch({ qoLens: kvLens.map(() => 1), kvLens, numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 5 }), 16, 5);
-    const batch = { qoLens: kvLens.map(() => 1), kvLens, numQoHeads: 32 };
-    const bytes = 2 * kvLens.reduce((sum, n) => sum + n, 0) * 8 * 128 * 4;
-    const naiveMs = await gpuMs(engine, { ...args, plan: 'naive' });
-    report('plans sweep, naive', { requests: count, ms: +naiveMs.toFixed(4), ofStreamRead: +(bytes / (naiveMs / 1e3) / bandwidth).toFixed(3) });
-    for (const workgroups of [132, 264, 528, 1056, 2112]) {
-      for (const chunk of [64, 128, 256, 512, 1024, 8192]) {
-        const given = plan(batch, decodePlanDevice(workgroups), { itemHeads: 4, chunk, itemOverhead: DECODE_ITEM_OVERHEAD });
-        const ms = await gpuMs(engine, { ...args, plan: given });
-        report('plans sweep', {
-          requests: count, workgroups, chunk, items: given.items.length, merges: given.merges.length, predicted: Math.round(given.predicted), ms: +ms.toFixed(4),
-          vsNaive: +(naiveMs / ms).toFixed(2), ofStreamRead: +(bytes / (ms / 1e3) / bandwidth).toFixed(3),
-        });
-      }
+if (process.env.BENCH_ONLY?.split(',').includes('plans-prefill-sweep')) {
+  // The tiled prefill kernel under given plans (chunks of 256 keys to unsplit) against its default
+  // launch, for batches from an append onto a long cache to a full prefill: data for a plan model
+  // of the prefill kernel like the decode kernel's.
+  const batches: [string, number[], number[]][] = [
+    ['append 128 onto 32768 + 15 of 16 onto 512', [128, ...Array<number>(15).fill(16)], [32768, ...Array<number>(15).fill(512)]],
+    ['append 128 onto 8192', [128], [8192]],
+    ['append 512 onto 16384', [512], [16384]],
+    ['prefill 2048', [2048], [2048]],
+    ['prefill 512 x 4', Array<number>(4).fill(512), Array<number>(4).fill(512)],
+    ['mixed: prefill 1024, append 64 onto 4096, 6 decodes of 2048', [1024, 64, 1, 1, 1, 1, 1, 1], [1024, 4096, ...Array<number>(6).fill(2048)]],
+  ];
+  const rowsOf = (args: AttentionArgs) => tileRowsFor(maxTileRows(device), checkAttentionArgs(args));
+  for (const [name, qoLens, kvLens] of batches) {
+    const args = randomBatch({ qoLens, kvLens, numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 8 });
+    const qoTile = rowsOf(args);
+    const batch = { qoLens, kvLens, numQoHeads: 32 };
+    const defaultMs = await gpuMs(engine, { ...args, plan: 'none' });
+    report('prefill plans sweep, default launch', { batch: name, qoTile, ms: +defaultMs.toFixed(4) });
+    const longest = Math.max(...kvLens);
+    for (const chunk of [256, 512, 1024, 2048, 4096, 8192, longest].filter((c, i, all) => c <= longest && all.indexOf(c) === i)) {
+      const given = plan(batch, { workgroups: 1024 }, { qoTile, chunk });
+      const ms = await gpuMs(engine, { ...args, plan: given });
+      report('prefill plans sweep', { batch: name, qoTile, chunk, items: given.items.length, merges: given.merges.length, maxLoad: given.maxLoad, totalCost: given.totalCost, ms: +ms.toFixed(4), vsDefault: +(defaultMs / ms).toFixed(2) });
     }
   }
 }

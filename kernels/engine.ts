@@ -1,8 +1,8 @@
 import { AttentionInputError, GpuError } from './errors.ts';
-import { checkAttentionArgs } from './formats/batch.ts';
+import { checkAttentionArgs, type BatchShape } from './formats/batch.ts';
 import { acquireDevice, type AcquiredDevice } from './gpu/device.ts';
 import { canDecode, DecodeAttentionKernel, subgroupLanes } from './gpu/decode-attention.ts';
-import { DECODE_CONCURRENCY, decodePlanDevice, DEFAULT_PLAN_WORKGROUPS } from './plan/decode-model.ts';
+import { autoPrefillPlan, DECODE_CONCURRENCY, decodePlanDevice, DEFAULT_PLAN_WORKGROUPS, prefillPlanModel } from './plan/models.ts';
 import { plainAttention, RaggedAttentionKernel } from './gpu/ragged-attention.ts';
 import { PipelineCache, type PipelineStats } from './gpu/pipelines.ts';
 import type { RepeatOptions } from './gpu/dispatch.ts';
@@ -11,7 +11,7 @@ import { bsrAttention, composableAttention } from './formats/bsr.ts';
 import { cascadeLevels } from './formats/cascade.ts';
 import { mergeStateArrays } from './formats/merge.ts';
 import { runCascade, runFormats, runPlanned, type Kernels } from './gpu/composed.ts';
-import { choosePlan } from './plan/plan.ts';
+import { choosePlan, type Plan } from './plan/plan.ts';
 import { MergeKernel } from './gpu/merge.ts';
 import type { AttentionArgs, AttentionResult } from './types.ts';
 
@@ -121,12 +121,21 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         : "'decode' needs at most one query per request and no key, value or output transform");
     }
     if (kernel === 'decode') return decode.run(shape, args, repeat);
-    if (args.plan !== undefined && !args.bsr) {
-      // The decode kernel's fitted concurrency and overhead are not the tiled kernel's: planned
-      // prefill keeps the plain makespan model over the same workgroups.
-      return runPlanned(kernels, shape, args, choosePlan(shape, args.plan, { workgroups: decode.planDevice.workgroups }, { qoTile: ragged.tileRows(shape) }), repeat);
-    }
+    const planned = args.bsr ? undefined : prefillPlan(shape, args);
+    if (planned) return runPlanned(kernels, shape, args, planned, repeat);
     return ragged.run(shape, args, repeat);
+  }
+
+  /** The plan a prefill, append or mixed batch runs on the tiled kernel (see `AttentionArgs.plan`), or undefined for one workgroup per query tile. */
+  function prefillPlan(shape: BatchShape, args: AttentionArgs): Plan | undefined {
+    if (args.plan === 'none') return undefined;
+    const tileRows = ragged.tileRows(shape);
+    const workgroups = decode.planDevice.workgroups;
+    if (args.plan === undefined) {
+      return ragged.runsTiled(shape.headDim, args.variant ?? plainAttention()) ? autoPrefillPlan(shape, tileRows, workgroups) : undefined;
+    }
+    const { device: planDevice, options: planOptions } = prefillPlanModel(tileRows, shape.numQoHeads, workgroups);
+    return choosePlan(shape, args.plan, planDevice, planOptions);
   }
 }
 

@@ -29,6 +29,6 @@ export { attentionMask, blockKind, bsrAttention, bsrFromBlocks, bsrFromMask, bsr
 export { bsrTileLists, splitTileLists, TILE_FULL, TILE_MASKED, TILE_MIXED, type TileListOptions, type TileLists } from './formats/bsr-tiles.ts';
 export { cascadeLevels, foldQueryHeads, sharedPrefixBatch, type CascadeLevels, type SharedPrefixSpec } from './formats/cascade.ts';
 export { mergeStateArrays, mergeStates, type AttentionState, type MergeOptions, type StateArrays } from './formats/merge.ts';
-export { DECODE_CONCURRENCY, DECODE_ITEM_OVERHEAD, decodePlanDevice, DEFAULT_PLAN_WORKGROUPS } from './plan/decode-model.ts';
+export { AUTO_PLAN_GAIN, autoPrefillPlan, DECODE_CONCURRENCY, DECODE_ITEM_OVERHEAD, decodePlanDevice, DEFAULT_PLAN_WORKGROUPS, PREFILL_CONCURRENCY, prefillPlanModel } from './plan/models.ts';
 export { checkPlan, choosePlan, DEFAULT_MIN_CHUNK, DEFAULT_QO_TILE, itemCost, naivePlan, plan, planBatch, predictedTime, runPlanOnCpu, type Plan, type PlanBatch, type PlanChoice, type PlanDevice, type PlanMerge, type PlanOptions, type PlanShape, type WorkItem } from './plan/plan.ts';
 export { cascadeSplits } from './gpu/composed.ts';

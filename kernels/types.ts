@@ -88,11 +88,14 @@ export interface AttentionArgs {
    * (default: `plan()`, keys split and items spread over the engine's `planWorkgroups`), `'naive'`
    * (one item per request and KV head's group of query heads, no split), or a Plan made with
    * `itemHeads` of `decodeHeads(group)` (checked against the batch). Other batches (prefill,
-   * append, mixed) run a plan only when one is given here: its items on the register-tiled kernel,
-   * split query tiles merged by the contraction kernel (a Plan's `qoTile` must be the kernel's
-   * tile rows, its chunks whole 64-key tiles); without one, one workgroup per query tile.
+   * append, mixed) on the register-tiled kernel run `'balanced'` or `'naive'` (plans of items
+   * covering every head, `prefillPlanModel`), a given Plan (its `qoTile` a multiple of the
+   * kernel's tile rows, its chunks whole 64-key tiles), or `'none'`: one workgroup per query tile,
+   * longest first. Left out, they run the balanced plan where `autoPrefillPlan` predicts it gains
+   * at least 1.25x over that launch (appends onto long caches), else the launch. Split query
+   * tiles are merged by the contraction kernel.
    */
-  plan?: DecodePlanChoice;
+  plan?: DecodePlanChoice | 'none';
 }
 
 export type TensorData = Float32Array | Int32Array | Uint32Array;

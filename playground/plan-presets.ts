@@ -1,4 +1,4 @@
-import { DECODE_ITEM_OVERHEAD, decodePlanDevice } from '#kernels/plan/decode-model.ts';
+import { DECODE_ITEM_OVERHEAD, decodePlanDevice } from '#kernels/plan/models.ts';
 import { naivePlan, plan, type Plan, type PlanBatch } from '#kernels/plan/plan.ts';
 import { shareGptLike } from '#kernels/serving/workloads.ts';
 

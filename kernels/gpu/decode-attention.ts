@@ -3,7 +3,7 @@ import laneSumsShared from '../wgsl/decode_lane_sums_shared.wgsl?raw';
 import laneSumsSubgroup from '../wgsl/decode_lane_sums_subgroup.wgsl?raw';
 import { AttentionInputError } from '../errors.ts';
 import { kvData, type BatchShape } from '../formats/batch.ts';
-import { DECODE_ITEM_OVERHEAD, decodePlanDevice } from '../plan/decode-model.ts';
+import { DECODE_ITEM_OVERHEAD, decodePlanDevice } from '../plan/models.ts';
 import { choosePlan, type Plan, type PlanChoice, type PlanDevice } from '../plan/plan.ts';
 import type { AttentionArgs, AttentionResult, HeadDim } from '../types.ts';
 import type { CompiledVariant } from '../variant/compile.ts';
@@ -178,7 +178,8 @@ export class DecodeAttentionKernel {
   }
 
   /** The plan `run` executes for this batch: `choice` checked, or made at the kernel's head granularity (default balanced). */
-  plan(shape: BatchShape, choice: DecodePlanChoice = 'balanced'): Plan {
+  plan(shape: BatchShape, choice: DecodePlanChoice | 'none' = 'balanced'): Plan {
+    if (choice === 'none') throw new AttentionInputError('plan', "'none' runs the prefill kernel's launch without a plan; the decode kernel always runs one (use kernel: 'prefill')");
     const heads = this.tuning.heads && shape.group % this.tuning.heads === 0 ? this.tuning.heads : decodeHeads(shape.group);
     return decodePlan(shape, choice, this.planDevice, heads);
   }

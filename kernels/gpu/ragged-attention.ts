@@ -138,6 +138,11 @@ export class RaggedAttentionKernel {
    * Query rows per workgroup for a batch: 128 where the device allows and its requests average at
    * least 128 queries (shorter ones would leave most of a 128-row tile idle), else 64.
    */
+  /** Whether this engine runs a variant on the register-tiled kernel (plans, block-sparse and composed runs need it). */
+  runsTiled(headDim: HeadDim, variant: CompiledVariant): boolean {
+    return this.useTiled && canUseTiled(this.device, headDim, variant);
+  }
+
   tileRows(shape: Pick<BatchShape, 'batchSize' | 'totalQo' | 'qoIndptr'>): TileRows {
     return this.fixedTileRows ? this.maxTileRows : tileRowsFor(this.maxTileRows, shape);
   }

@@ -9,17 +9,41 @@ export interface PlanBatch {
   qoLens: readonly number[];
   kvLens: readonly number[];
   numQoHeads: number;
+  /** Causal: query i of a request sees keys up to kvLen − qoLen + i, so a query tile costs only the keys its last row sees. */
+  causal?: boolean;
 }
 
 /** The batch fields `plan()` reads, as `checkAttentionArgs` returns them. */
-export type PlanShape = Pick<BatchShape, 'batchSize' | 'qoIndptr' | 'kvLens' | 'numQoHeads'>;
+export type PlanShape = Pick<BatchShape, 'batchSize' | 'qoIndptr' | 'kvLens' | 'numQoHeads'> & Partial<Pick<BatchShape, 'causal'>>;
 
 export function planBatch(shape: PlanShape): PlanBatch {
   return {
     qoLens: Array.from({ length: shape.batchSize }, (_, b) => shape.qoIndptr[b + 1] - shape.qoIndptr[b]),
     kvLens: Array.from(shape.kvLens),
     numQoHeads: shape.numQoHeads,
+    causal: shape.causal ?? false,
   };
+}
+
+/** Keys `[0, end)` the last of a request's first `rows` queries sees (all of them unless causal). */
+function visibleEnd(batch: PlanBatch, request: number, rows: number): number {
+  const kvLen = batch.kvLens[request];
+  if (!batch.causal) return kvLen;
+  return Math.max(0, Math.min(kvLen, kvLen - batch.qoLens[request] + rows));
+}
+
+/**
+ * The cost of rows `[qoStart, qoEnd)` of a request against keys `[kvStart, kvEnd)`: `itemCost`
+ * with each query tile counting only the keys it sees (causal requests), so a tile above the
+ * diagonal of a causal prefill costs what its kernel reads rather than the whole chunk.
+ */
+function spanCost(batch: PlanBatch, request: number, qoStart: number, qoEnd: number, kvStart: number, kvEnd: number, qoTile: number, overhead: number): number {
+  if (!batch.causal) return itemCost(qoEnd - qoStart, kvEnd - kvStart, qoTile, overhead);
+  let keys = 0;
+  for (let q0 = qoStart; q0 < qoEnd; q0 += qoTile) {
+    keys += Math.max(0, Math.min(kvEnd, visibleEnd(batch, request, Math.min(qoEnd, q0 + qoTile))) - kvStart);
+  }
+  return qoEnd > qoStart ? keys + 2 * (qoEnd - qoStart) + overhead : 0;
 }
 
 /** What the scheduler needs of the device. */
@@ -120,9 +144,10 @@ export const DEFAULT_MIN_CHUNK = 256;
  * read from memory) costs one unit per tile; each query row then writes its output and LSE,
  * counted as 2 units (the partial written to scratch and read back by the merge). For an item of
  * one tile this is FlashInfer's `2·qoTileLen + kvLen`. Masks are ignored: the cost is an upper
- * bound for causal items, whose kernels skip keys past the diagonal. An item covering several query
- * heads of one KV head costs the same as one head: the keys are read once for all of them.
- * `overhead` (the plan's `itemOverhead`) is added to every item that has rows.
+ * bound for causal items, whose kernels skip keys past the diagonal (the planner counts, for a
+ * causal batch, only the keys each tile's last row sees). An item covering several query heads of
+ * one KV head costs the same as one head: the keys are read once for all of them. `overhead` (the
+ * plan's `itemOverhead`) is added to every item that has rows.
  */
 export function itemCost(qoLen: number, kvLen: number, qoTile = DEFAULT_QO_TILE, overhead = 0): number {
   return qoLen > 0 ? Math.ceil(qoLen / qoTile) * kvLen + 2 * qoLen + overhead : 0;
@@ -242,7 +267,8 @@ function schedule(kind: Plan['kind'], items: Unassigned[], order: Unassigned[], 
 /**
  * Items of a batch: per request and query tile, its keys cut into chunks of `chunk`, each chunk
  * once per group of `itemHeads` query heads (a request with no keys gets one empty item per head
- * group so its rows are written).
+ * group so its rows are written). In a causal batch a tile's keys are cut only where its rows see
+ * them: the chunk that reaches its last visible key also takes the keys after it (unread, free).
  */
 function splitItems(batch: PlanBatch, qoTile: number, itemHeads: number, chunk: number, overhead: number): Unassigned[] {
   const items: Unassigned[] = [];
@@ -250,10 +276,12 @@ function splitItems(batch: PlanBatch, qoTile: number, itemHeads: number, chunk: 
     const kvLen = batch.kvLens[request];
     for (let qoStart = 0; qoStart < qoLen; qoStart += qoTile) {
       const qoEnd = Math.min(qoLen, qoStart + qoTile);
+      const seen = visibleEnd(batch, request, qoEnd);
       let kvStart = 0;
       do {
-        const kvEnd = Math.min(kvLen, kvStart + chunk);
-        const cost = itemCost(qoEnd - qoStart, kvEnd - kvStart, qoTile, overhead);
+        let kvEnd = Math.min(kvLen, kvStart + chunk);
+        if (kvEnd >= seen) kvEnd = kvLen;
+        const cost = spanCost(batch, request, qoStart, qoEnd, kvStart, kvEnd, qoTile, overhead);
         for (let qoHead = 0; qoHead < batch.numQoHeads; qoHead += itemHeads) {
           items.push({ id: items.length, request, qoHead, qoHeadEnd: qoHead + itemHeads, qoStart, qoEnd, kvStart, kvEnd, cost });
         }
@@ -315,7 +343,7 @@ export function naivePlan(batch: PlanBatch | PlanShape, device: PlanDevice, opti
     if (qoLen === 0) return;
     const kvLen = lens.kvLens[request];
     for (let qoHead = 0; qoHead < lens.numQoHeads; qoHead += itemHeads) {
-      items.push({ id: items.length, request, qoHead, qoHeadEnd: qoHead + itemHeads, qoStart: 0, qoEnd: qoLen, kvStart: 0, kvEnd: kvLen, cost: itemCost(qoLen, kvLen, qoTile, options.itemOverhead) });
+      items.push({ id: items.length, request, qoHead, qoHeadEnd: qoHead + itemHeads, qoStart: 0, qoEnd: qoLen, kvStart: 0, kvEnd: kvLen, cost: spanCost(lens, request, 0, qoLen, 0, kvLen, qoTile, options.itemOverhead ?? 0) });
     }
   });
   return schedule('naive', items, items, device, qoTile, itemHeads, 0);

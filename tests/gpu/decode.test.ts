@@ -114,8 +114,11 @@ describe('split-KV decode with its merge equals the reference', () => {
   it('gives the same answer when a decode batch is forced onto the prefill kernel', async () => {
     const args = randomBatch({ qoLens: [1, 1], kvLens: [513, 77], numQoHeads: 4, numKvHeads: 2, headDim: 128, seed: 6 });
     const decode = await engine.run(args);
-    const prefill = await engine.run({ ...args, kernel: 'prefill' });
-    expect(prefill.kernel).toBe('prefill-tiled');
-    decode.o.forEach((x, i) => expect(Math.abs(x - prefill.o[i])).toBeLessThan(1e-5));
+    // Without a plan (one workgroup per query tile), and with the one the engine picks for it.
+    const launch = await engine.run({ ...args, kernel: 'prefill', plan: 'none' });
+    expect(launch.kernel).toBe('prefill-tiled');
+    const picked = await engine.run({ ...args, kernel: 'prefill' });
+    for (const prefill of [launch, picked]) decode.o.forEach((x, i) => expect(Math.abs(x - prefill.o[i])).toBeLessThan(1e-5));
+    await expect(engine.run({ ...args, plan: 'none' })).rejects.toThrow(/^plan: 'none' runs the prefill kernel's launch without a plan; the decode kernel always runs one/);
   });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinVariant, checkAttentionArgs, compileVariant, naivePlan, pageBatch, plan, randomBatch, type Engine } from '#kernels/index.ts';
+import { autoPrefillPlan, builtinVariant, checkAttentionArgs, compileVariant, naivePlan, pageBatch, plan, randomBatch, type Engine } from '#kernels/index.ts';
 import { dawnEngine } from './dawn.ts';
 import { expectMatchesReference } from './tolerance.ts';
 
@@ -40,6 +40,25 @@ describe('plans on the prefill kernel (prefill, append and decode requests mixed
       ),
       { numRuns: 14, seed: 77 },
     );
+  });
+
+  it('runs the plan autoPrefillPlan picks when none is asked for (an append onto a long cache), and none for plan: none', async () => {
+    const args = randomBatch({ qoLens: [64, 16], kvLens: [4096, 300], numQoHeads: 4, numKvHeads: 2, headDim: 64, causal: true, seed: 12 });
+    const shape = checkAttentionArgs(args);
+    const picked = autoPrefillPlan(shape, 64);
+    expect(picked?.chunkSize).toBeGreaterThan(0);
+    const got = await engine.run(args);
+    expect(got.kernel).toBe('prefill-planned');
+    expect(got.plan).toEqual(picked);
+    expectMatchesReference(got, args);
+    const launch = await engine.run({ ...args, plan: 'none' });
+    expect(launch.kernel).toBe('prefill-tiled');
+    expect(launch.plan).toBeUndefined();
+    expectMatchesReference(launch, args);
+    // A balanced plan asked for is made at the same granularity: items of every head.
+    const balanced = await engine.run({ ...args, plan: 'balanced' });
+    expect(balanced.plan?.itemHeads).toBe(4);
+    expectMatchesReference(balanced, args);
   });
 
   it('rejects plans whose chunks cut a 64-key tile, or whose heads are split differently', async () => {
