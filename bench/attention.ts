@@ -192,7 +192,7 @@ if (process.env.BENCH_ONLY?.split(',').includes('plans-prefill-sweep')) {
   for (const [name, qoLens, kvLens] of batches) {
     const args = randomBatch({ qoLens, kvLens, numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 8 });
     const qoTile = rowsOf(args);
-    const batch = { qoLens, kvLens, numQoHeads: 32 };
+    const batch = { qoLens, kvLens, numQoHeads: 32, causal: true };
     const defaultMs = await gpuMs(engine, { ...args, plan: 'none' });
     report('prefill plans sweep, default launch', { batch: name, qoTile, ms: +defaultMs.toFixed(4) });
     const longest = Math.max(...kvLens);
