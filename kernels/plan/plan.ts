@@ -93,7 +93,7 @@ export interface WorkItem {
   qoEnd: number;
   kvStart: number;
   kvEnd: number;
-  /** `itemCost(qoEnd − qoStart, kvEnd − kvStart, qoTile, itemOverhead)`. */
+  /** `itemCost(qoEnd − qoStart, kvEnd − kvStart, qoTile, itemOverhead)`; in a causal batch each of its query tiles counts only the keys it sees. */
   cost: number;
   /** The workgroup slot that runs it, and its predicted start and end there (cost units). */
   workgroup: number;
