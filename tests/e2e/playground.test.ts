@@ -23,6 +23,9 @@ test('runs attention on WebGPU (SwiftShader) and matches the CPU reference', asy
 test('reports a bad shape in words and keeps the form usable', async ({ page }) => {
   await page.goto('/playground');
   await expect(page.getByTestId('status')).toContainText('Running on your GPU');
+  // The page runs its first batch on load (seconds on SwiftShader, compiling the kernels): until it
+  // ends the button reads "Running…", so wait for its result before editing the shape.
+  await expect(page.getByTestId('backend')).toHaveText('webgpu', { timeout: 60_000 });
   await page.getByLabel('KV lengths per request').fill('128');
   await expect(page.getByText('query lengths list 2 requests but KV lengths list 1')).toHaveAttribute('role', 'alert');
   await expect(page.getByRole('button', { name: 'Run attention' })).toBeDisabled();
