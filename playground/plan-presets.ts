@@ -24,6 +24,15 @@ export function presetBatch(preset: PlanPreset, numQoHeads: number): PlanBatch {
 }
 
 /**
+ * The most any plan of a batch could gain over its naive plan, by the model: naive's predicted time
+ * over its whole cost spread evenly over the items streamed at once. Splitting adds items (each
+ * with its overhead and rows), never keys, so no plan's predicted time is below that.
+ */
+export function planCeiling(naive: Plan): number {
+  return naive.totalCost > 0 ? naive.predicted / (naive.totalCost / naive.concurrency) : 1;
+}
+
+/**
  * The balanced and naive plans the decode kernel runs for `batch` on `workgroups` slots: the same
  * model as the engine's (each item's keys plus DECODE_ITEM_OVERHEAD, at most DECODE_CONCURRENCY
  * items streaming at once), so the plans drawn are the plans measured.

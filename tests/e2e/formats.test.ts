@@ -1,6 +1,6 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { bsrFromMask, bsrStats } from '#kernels/formats/bsr.ts';
-import { labPlans } from '#playground/plan-presets.ts';
+import { labPlans, planCeiling } from '#playground/plan-presets.ts';
 
 /** The rows of a two-column table as a map from header to cell text. */
 async function tableValues(table: Locator): Promise<Record<string, string>> {
@@ -80,6 +80,9 @@ test('the plan view draws the balanced and naive plans, and the balanced makespa
   expect(await makespan('balanced')).toBe(expected.balanced.predicted);
   expect(await makespan('naive')).toBe(expected.naive.predicted);
   await expect(lab.getByTestId('plan-ratio')).toContainText(`${(expected.naive.predicted / expected.balanced.predicted).toFixed(2)}×`);
+  // The ceiling: no plan beats the batch's work spread evenly, so the predicted gain stays under it.
+  await expect(lab.getByTestId('plan-ceiling')).toContainText(`${planCeiling(expected.naive).toFixed(2)}×`);
+  expect(expected.naive.predicted / expected.balanced.predicted).toBeLessThanOrEqual(planCeiling(expected.naive) + 1e-9);
   const balancedChart = lab.getByRole('img', { name: /^Balanced plan: \d+ items on 32 workgroups/ });
   const items = Number(await summary.locator('tr', { has: page.locator('th:text-is("balanced")') }).locator('td').first().innerText());
   await expect(balancedChart.locator('rect.item')).toHaveCount(items);

@@ -24,6 +24,8 @@ import {
   type PlanBatch,
 } from '#kernels/index.ts';
 
+import { planCeiling } from '#playground/plan-presets.ts';
+
 const GOLDEN = 'tests/golden/plans';
 
 /** Checks that a plan covers every (request, head, query row, key) of the batch exactly once. */
@@ -270,6 +272,20 @@ describe('predicted time: the busiest slot or the whole batch over the items str
         }
       }),
       { numRuns: 60, seed: 15 },
+    );
+  });
+
+  it('never predicts a plan faster than the naive plan’s work spread evenly (the plan view’s ceiling)', () => {
+    fc.assert(
+      fc.property(batchArb, fc.boolean(), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 300 }), fc.nat(300), fc.option(fc.integer({ min: 1, max: 3000 }), { nil: undefined }), (lengths, causal, workgroups, concurrency, itemOverhead, chunk) => {
+        const batch = { ...lengths, causal };
+        const device = { workgroups, concurrency };
+        const naive = naivePlan(batch, device, { itemOverhead });
+        const balanced = plan(batch, device, { itemOverhead, chunk });
+        expect(balanced.totalCost).toBeGreaterThanOrEqual(naive.totalCost);
+        if (naive.totalCost > 0) expect(naive.predicted / balanced.predicted).toBeLessThanOrEqual(planCeiling(naive) * (1 + 1e-12));
+      }),
+      { numRuns: 80, seed: 19 },
     );
   });
 
