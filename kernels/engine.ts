@@ -129,6 +129,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   /** The plan a prefill, append or mixed batch runs on the tiled kernel (see `AttentionArgs.plan`), or undefined for one workgroup per query tile. */
   function prefillPlan(shape: BatchShape, args: AttentionArgs): Plan | undefined {
     if (args.plan === 'none') return undefined;
+    if (typeof args.plan === 'string' && args.plan !== 'balanced' && args.plan !== 'naive') {
+      throw new AttentionInputError('plan', `must be 'balanced', 'naive', 'none' or a Plan from plan(), got ${String(args.plan)}`);
+    }
     const tileRows = ragged.tileRows(shape);
     const workgroups = decode.planDevice.workgroups;
     if (args.plan === undefined) {

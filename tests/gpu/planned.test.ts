@@ -59,6 +59,7 @@ describe('plans on the prefill kernel (prefill, append and decode requests mixed
     const balanced = await engine.run({ ...args, plan: 'balanced' });
     expect(balanced.plan?.itemHeads).toBe(4);
     expectMatchesReference(balanced, args);
+    await expect(engine.run({ ...args, plan: 'fast' as never })).rejects.toThrow(/^plan: must be 'balanced', 'naive', 'none' or a Plan from plan\(\), got fast/);
   });
 
   it('rejects plans whose chunks cut a 64-key tile, or whose heads are split differently', async () => {
