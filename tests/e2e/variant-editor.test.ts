@@ -45,9 +45,15 @@ test('a syntax error gets a marker on the line where it is', async ({ page }) =>
 test('picking a built-in shows its WGSL and var sliders; moving a slider re-runs from the pipeline cache', async ({ page }) => {
   await page.goto('/playground');
   await expect(page.getByTestId('status')).toContainText('Running on your GPU');
+  // The page runs its first batch on load (seconds on SwiftShader): wait for it, so the results
+  // checked below are the soft-cap run's and not that one's.
+  await expect(page.getByTestId('backend')).toHaveText('webgpu', { timeout: 60_000 });
   await page.getByLabel('Start from').selectOption('soft-cap');
   await expect(page.getByTestId('editor-wgsl')).toContainText('tanh');
-  await expect(page.getByTestId('max-error')).toContainText('within 0.00001', { timeout: 60_000 });
+  // Picking it runs it, compiling its pipeline: wait for that run to end.
+  await expect(page.getByRole('button', { name: 'Running…' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Run attention' })).toBeEnabled({ timeout: 60_000 });
+  await expect(page.getByTestId('max-error')).toContainText('within 0.00001');
   await expect(page.getByTestId('pipeline-time')).toContainText('created in');
   const slider = page.locator('input[name="var-cap"]');
   await slider.focus();
