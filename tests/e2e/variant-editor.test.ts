@@ -17,12 +17,16 @@ export function logitsTransform(logit: number, idx: Idx): number {
 test('a FlashSigmoid typed into Monaco compiles, runs on the GPU and matches the reference', async ({ page }) => {
   await page.goto('/playground');
   await expect(page.getByTestId('status')).toContainText('Running on your GPU');
+  // Wait for the page's first run (the default variant), so the result checked below is FlashSigmoid's.
+  await expect(page.getByTestId('backend')).toHaveText('webgpu', { timeout: 60_000 });
   await expect(page.getByTestId('editor-typescript').locator('.monaco-editor')).toBeVisible();
   await typeVariant(page, FLASH_SIGMOID);
   await expect(page.getByTestId('diagnostics')).toBeEmpty();
   await expect(page.getByTestId('editor-wgsl')).toContainText('const USE_SOFTMAX: bool = false;');
   await expect(page.getByLabel(/bias =/)).toBeVisible();
-  await expect(page.getByTestId('max-error')).toContainText('within 0.00001', { timeout: 60_000 });
+  await expect(page.getByRole('button', { name: 'Running…' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Run attention' })).toBeEnabled({ timeout: 60_000 });
+  await expect(page.getByTestId('max-error')).toContainText('within 0.00001');
   const error = Number(await page.getByTestId('max-error').getAttribute('data-value'));
   expect(error).toBeLessThanOrEqual(1e-5);
   await expect(page.getByTestId('backend')).toHaveText('webgpu');
