@@ -192,7 +192,12 @@ export function tileKeyEnd(shape: Pick<BatchShape, 'qoIndptr' | 'kvLens' | 'caus
   const qoLen = shape.qoIndptr[b + 1] - shape.qoIndptr[b];
   const kvLen = shape.kvLens[b];
   if (!shape.causal) return kvLen;
-  return Math.max(0, Math.min(kvLen, Math.min(qoLen, q0 + rows) + kvLen - qoLen));
+  return causalKeyEnd(qoLen, kvLen, q0 + rows);
+}
+
+/** Keys `[0, end)` a causal request's first `rows` queries see together: its query `rows − 1`'s keys. */
+export function causalKeyEnd(qoLen: number, kvLen: number, rows: number): number {
+  return Math.max(0, Math.min(kvLen, Math.min(qoLen, rows) + kvLen - qoLen));
 }
 
 /** Query tiles of a batch as (request, first row) pairs, flattened: one workgroup per pair and head. */

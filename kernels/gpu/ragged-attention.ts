@@ -134,15 +134,15 @@ export class RaggedAttentionKernel {
     });
   }
 
-  /**
-   * Query rows per workgroup for a batch: 128 where the device allows and its requests average at
-   * least 128 queries (shorter ones would leave most of a 128-row tile idle), else 64.
-   */
   /** Whether this engine runs a variant on the register-tiled kernel (plans, block-sparse and composed runs need it). */
   runsTiled(headDim: HeadDim, variant: CompiledVariant): boolean {
     return this.useTiled && canUseTiled(this.device, headDim, variant);
   }
 
+  /**
+   * Query rows per workgroup for a batch: 128 where the device allows and its requests average at
+   * least 128 queries (shorter ones would leave most of a 128-row tile idle), else 64.
+   */
   tileRows(shape: Pick<BatchShape, 'batchSize' | 'totalQo' | 'qoIndptr'>): TileRows {
     return this.fixedTileRows ? this.maxTileRows : tileRowsFor(this.maxTileRows, shape);
   }
@@ -189,7 +189,7 @@ export class RaggedAttentionKernel {
     const variant = args.variant ?? plainAttention();
     const inputs = resolveVariantInputs(variant, args.vars, args.tensors);
     const { hookParams, tensorWords } = packHookInputs(variant, inputs);
-    const tiled = this.useTiled && canUseTiled(device, shape.headDim, variant);
+    const tiled = this.runsTiled(shape.headDim, variant);
     if (lists && !tiled) {
       throw new AttentionInputError(args.bsr ? 'bsr' : 'variant', 'block-sparse and composed runs need the register-tiled kernel, which runs no query, key, value or output transform; drop the transform or the layout');
     }

@@ -1,5 +1,5 @@
 import { AttentionInputError } from '../errors.ts';
-import type { BatchShape } from '../formats/batch.ts';
+import { causalKeyEnd, type BatchShape } from '../formats/batch.ts';
 import { SpanAttention } from '../formats/bsr.ts';
 import type { AttentionState } from '../formats/merge.ts';
 import type { AttentionArgs } from '../types.ts';
@@ -28,8 +28,7 @@ export function planBatch(shape: PlanShape): PlanBatch {
 /** Keys `[0, end)` the last of a request's first `rows` queries sees (all of them unless causal). */
 function visibleEnd(batch: PlanBatch, request: number, rows: number): number {
   const kvLen = batch.kvLens[request];
-  if (!batch.causal) return kvLen;
-  return Math.max(0, Math.min(kvLen, kvLen - batch.qoLens[request] + rows));
+  return batch.causal ? causalKeyEnd(batch.qoLens[request], kvLen, rows) : kvLen;
 }
 
 /**
