@@ -10,6 +10,7 @@ import {
   bsrAttention, bsrFromBlocks, bsrStats, cascadeLevels, cascadeSplits, checkAttentionArgs, foldQueryHeads, compileVariant, createEngine, randomBatch, referenceAttention, seededRandom, sharedPrefixBatch,
   type AttentionArgs, type BsrLayout, type CompiledVariant,
 } from '#kernels/index.ts';
+import { maxTileRows, tileRowsFor } from '#kernels/gpu/ragged-attention.ts';
 import { benchSetup, gpuMs, keepAlive, report, section, verify } from './common.ts';
 
 const { engine, device } = await benchSetup();
@@ -95,8 +96,9 @@ if (section('cascade')) {
   const copiesMs = await gpuMs(engine, copies);
   const cascadeMs = await gpuMs(engine, { ...shared, sharedPrefix: prefixLen });
   // The shared level's key splits follow planWorkgroups (cascadeSplits, default 1024).
-  const folded = checkAttentionArgs(foldQueryHeads(cascadeLevels(shared, prefixLen).prefix));
-  const tileRows = folded.totalQo >= 128 && device.limits.maxComputeWorkgroupStorageSize >= 45_568 ? 128 : 64;
+  const levels = cascadeLevels(shared, prefixLen);
+  const folded = checkAttentionArgs(foldQueryHeads(levels.prefix));
+  const tileRows = tileRowsFor(maxTileRows(device), folded);
   for (const planWorkgroups of [512, 1024, 2048]) {
     const tuned = await createEngine({ backend: 'webgpu', device, planWorkgroups });
     const ms = await gpuMs(tuned, { ...shared, sharedPrefix: prefixLen });
@@ -105,7 +107,6 @@ if (section('cascade')) {
   }
   // Where cascade's time goes: its own level alone (each request's 256 keys on the decode kernel),
   // and cascade with no own keys (the shared level, a one-key own level and the merge).
-  const levels = cascadeLevels(shared, prefixLen);
   const ownMs = await gpuMs(engine, levels.suffix);
   const noOwn = sharedPrefixBatch({ ...spec, prefixLen, suffixLens: Array<number>(B).fill(1), seed: 9 });
   const sharedLevelMs = await gpuMs(engine, { ...noOwn, sharedPrefix: prefixLen });
