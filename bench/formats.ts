@@ -11,7 +11,7 @@ import {
   type AttentionArgs, type BsrLayout, type CompiledVariant,
 } from '#kernels/index.ts';
 import { maxTileRows, tileRowsFor } from '#kernels/gpu/ragged-attention.ts';
-import { benchSetup, gpuMs, keepAlive, report, section, verify } from './common.ts';
+import { benchSetup, gpuMs, keepAlive, only, report, section, verify } from './common.ts';
 
 const { engine, device } = await benchSetup();
 
@@ -118,6 +118,29 @@ if (section('cascade')) {
     speedupVsSharedPages: +(sharedMs / cascadeMs).toFixed(2),
     speedupVsCopies: +(copiesMs / cascadeMs).toFixed(2),
   });
+}
+
+// On request (BENCH_ONLY=cascade-sweep): cascade under the tiled kernel's tuning knobs, to find
+// where the shared level's time goes (query rows per workgroup, prefetching, key splits).
+if (only?.includes('cascade-sweep')) {
+  const spec = { numQoHeads: 32, numKvHeads: 8, headDim: 128, pageSize: 16 };
+  const B = 64;
+  const prefixLen = 4096;
+  const shared = sharedPrefixBatch({ ...spec, prefixLen, suffixLens: Array<number>(B).fill(256), seed: 9 });
+  const noOwn = sharedPrefixBatch({ ...spec, prefixLen, suffixLens: Array<number>(B).fill(1), seed: 9 });
+  const folded = checkAttentionArgs(foldQueryHeads(cascadeLevels(shared, prefixLen).prefix));
+  report('cascade-sweep baseline', { fullKvSharedPagesMs: +(await gpuMs(engine, shared)).toFixed(4) });
+  for (const prefillTileRows of [64, 128] as const) {
+    for (const prefillPrefetch of [true, false]) {
+      for (const planWorkgroups of [512, 1024, 2048, 4096]) {
+        const tuned = await createEngine({ backend: 'webgpu', device, planWorkgroups, prefillTileRows, prefillPrefetch });
+        const cascadeMs = await gpuMs(tuned, { ...shared, sharedPrefix: prefixLen });
+        const oneOwnKeyMs = await gpuMs(tuned, { ...noOwn, sharedPrefix: prefixLen });
+        report('cascade-sweep', { prefillTileRows, prefillPrefetch: String(prefillPrefetch), planWorkgroups, splits: cascadeSplits(folded, planWorkgroups, prefillTileRows), cascadeMs: +cascadeMs.toFixed(4), oneOwnKeyMs: +oneOwnKeyMs.toFixed(4) });
+        tuned.destroy();
+      }
+    }
+  }
 }
 
 clearInterval(keepAlive);
