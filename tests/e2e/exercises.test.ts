@@ -196,6 +196,26 @@ test('lesson 2: a prediction written as an expression is marked on its line; ans
   await expect(exercise.getByTestId('exercise-diagnostics')).toContainText('it is read, not run');
 });
 
+test('lesson 3: a chunk that splits three requests fails only "one merge"; the answer runs its plan on the GPU and passes', async ({ page }) => {
+  await page.goto('/lessons/03-load-balancing');
+  await allCellsRan(page);
+  const exercise = await openExercise(page, '03-load-balancing/01-cut-and-place');
+  await typeInto(exercise, 'export const naiveMakespan = 3074;\nexport const chunk = 512;\nexport const makespan = 1542;');
+  await exercise.getByRole('button', { name: 'Check' }).click();
+  await checkFinished(exercise);
+  await expect(exercise.getByTestId('exercise-summary')).toContainText('4 of 5 cases pass.');
+  const failed = exercise.locator('[data-testid="exercise-case"][data-passed="false"]');
+  await expect(failed).toHaveCount(1);
+  await expect(failed).toContainText('chunk 512 splits 3 requests');
+
+  await typeInto(exercise, 'export const naiveMakespan = 3074;\nexport const chunk = 1536;\nexport const makespan = 1540;');
+  await exercise.getByRole('button', { name: 'Check' }).click();
+  await checkFinished(exercise);
+  await expect(exercise.getByTestId('exercise-summary')).toContainText('All 5 cases pass.');
+  // The plan the learner chose ran on the decode kernel (SwiftShader's WebGPU here), merge included.
+  await expect(exercise.locator('[data-testid="exercise-case"]').last()).toContainText("Your plan's 6 items and 1 merge, run by the decode kernel on your GPU, equal attention without any split.");
+});
+
 test('code typed less than 300 ms before the tab crashes is still there when the lesson is opened again', async ({ page, context }) => {
   await page.goto(LESSON_2);
   await allCellsRan(page);

@@ -151,6 +151,59 @@ test('lesson 2 runs every cell: the mask, its BSR layout, block sizes, and densi
   await expect(cell(page, 'fractionKept')).toContainText('pattern: "sliding window"');
 });
 
+const LESSON_3 = '/lessons/03-load-balancing';
+
+test('lesson 3 runs every cell: plans drawn, states merged exactly, both plans and cascade timed on the GPU', async ({ page }) => {
+  await page.goto(LESSON_3);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Load-balanced scheduling and composable formats');
+  await allCellsRan(page);
+
+  // The skewed preset on 32 slots: the 8192-key request (8192 + 2 + 128 units) alone sets the naive makespan.
+  await expect(page.getByRole('img', { name: 'Naive plan: skewed: 1 request with 8192 keys + 31 with 256, 32 workgroups: 32 items on 32 workgroups, predicted makespan 8322' })).toBeVisible();
+  await expect(page.getByRole('img', { name: /^Balanced plan: skewed: .*, 32 workgroups, chunks of \d+: \d+ items on 32 workgroups/ })).toBeVisible();
+
+  // Three parts, four merges and the whole: every merge equals attention over all keys; no part alone does.
+  const merges = page.getByRole('table', { name: /^One query, 1000 keys in 3 parts/ });
+  await expect(merges.locator('tbody tr')).toHaveCount(8);
+  const errors = (await merges.locator('tbody tr td:last-child').allTextContents()).map(Number);
+  for (const error of errors.slice(0, 3)) expect(error).toBeGreaterThan(1e-3);
+  for (const error of errors.slice(3)) expect(error).toBeLessThan(1e-6);
+
+  const plans = page.getByRole('table', { name: /^Naive and balanced plans on 32 workgroups \(no plan can predict more than [\d.]+× here\)$/ });
+  const speedups = (await plans.locator('tbody tr td:last-child').allTextContents()).map(Number);
+  expect(speedups[0]).toBe(1);
+  expect(speedups[1]).toBeGreaterThan(2);
+
+  // On the GPU both plans ran: the balanced one split the long request into more items than naive's.
+  const timed = page.getByRole('table', { name: /^Decode plans timed on .*: skewed/ });
+  await expect(timed.locator('tbody tr')).toHaveCount(2);
+  const items = await timed.locator('tbody tr td:nth-child(3)').allTextContents();
+  expect(Number(items[1])).toBeGreaterThan(Number(items[0]));
+  const cascade = page.getByRole('table', { name: /^Shared prefix of 128 keys, 4 requests, on .* outputs differ by at most (.*)\)$/ });
+  await expect(cascade.locator('tbody tr')).toHaveCount(2);
+  await expect(cascade.locator('tbody tr').nth(1)).toContainText('cascade');
+  const caption = await cascade.locator('caption').textContent();
+  expect(Number(caption!.match(/at most ([^)]+)\)/)![1])).toBeLessThan(1e-5);
+
+  // The uniform batch: the bound is 1 and plan() leaves every request whole.
+  await page.locator('select[name="batch"]').selectOption('uniform: 32 requests with 1024 keys');
+  await expect(page.getByRole('table', { name: 'Naive and balanced plans on 32 workgroups (no plan can predict more than 1.00× here)' })).toBeVisible({ timeout: 60_000 });
+  await allCellsRan(page);
+  await expect(page.getByRole('table', { name: /^Naive and balanced plans/ }).locator('tbody tr').nth(1)).toContainText('whole request');
+});
+
+test('without WebGPU lesson 3 draws the plans, says the CPU runs none, and runs cascade on the CPU reference', async ({ page }) => {
+  await page.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+  });
+  await page.goto(LESSON_3);
+  await expect(page.getByTestId('no-webgpu-banner')).toContainText('No WebGPU here');
+  await allCellsRan(page);
+  await expect(page.getByRole('img', { name: /^Naive plan: skewed/ })).toBeVisible();
+  await expect(cell(page, 'measuredSpeedup')).toContainText('plans run on WebGPU only');
+  await expect(page.getByRole('table', { name: /^Shared prefix of 128 keys, 4 requests, on CPU reference/ }).locator('tbody tr')).toHaveCount(2);
+});
+
 /** Runs axe on the page as it is now; serious and critical violations are listed with their elements. */
 async function seriousViolations(page: Page): Promise<string[]> {
   const { violations } = await new AxeBuilder({ page }).analyze();
@@ -164,7 +217,7 @@ test('accessibility: the lessons index and each lesson have no serious or critic
   await expect(page.getByRole('link', { name: 'Sparse attention and block-sparse matrices' })).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);
 
-  for (const lesson of [LESSON, LESSON_2]) {
+  for (const lesson of [LESSON, LESSON_2, LESSON_3]) {
     await page.goto(lesson);
     await allCellsRan(page);
     // Exercises (with their Monaco editors) and every cell's output are on the page when scanned.

@@ -6,6 +6,7 @@ import { check as flashSigmoid } from '../../lessons/01-jit-variants/exercises/0
 import { check as slidingWindowSink } from '../../lessons/01-jit-variants/exercises/03-sliding-window-sink/check.ts';
 import { check as fixedPattern } from '../../lessons/02-sparse-attention/exercises/01-fixed-pattern/check.ts';
 import { check as fillBsr } from '../../lessons/02-sparse-attention/exercises/02-fill-bsr/check.ts';
+import { check as cutAndPlace } from '../../lessons/03-load-balancing/exercises/01-cut-and-place/check.ts';
 
 const engine = await createEngine({ backend: 'cpu' });
 
@@ -21,6 +22,11 @@ describe('every exercise', () => {
     expect(EXERCISES.map((e) => e.id)).toEqual(expect.arrayContaining(['02-sparse-attention/01-fixed-pattern', '02-sparse-attention/02-fill-bsr']));
     expect(findExercise('fixed-pattern').check).toBe(fixedPattern);
     expect(findExercise('fill-bsr').check).toBe(fillBsr);
+  });
+
+  test("lesson 3 has its exercise, graded by its folder's check.ts", () => {
+    expect(EXERCISES.map((e) => e.id)).toContain('03-load-balancing/01-cut-and-place');
+    expect(findExercise('cut-and-place').check).toBe(cutAndPlace);
   });
 
   for (const exercise of EXERCISES) {
@@ -108,6 +114,39 @@ describe('lesson 2: filling a BSR layout', () => {
   test('arrays that are not a BSR matrix say why, and the cases that need one wait for it', async () => {
     const report = await grade([0, 1, 3, 5, 5], [0, 1, 0, 0, 1]);
     expect(report.cases[0]).toMatchObject({ passed: false, summary: expect.stringContaining('block columns in a row must strictly increase') });
+    expect(report.cases.slice(2).every((c) => c.summary.startsWith('Not checked'))).toBe(true);
+  });
+});
+
+describe('lesson 3: cutting and placing the keys', () => {
+  const grade = (naiveMakespan: number, chunk: number, makespan: number) =>
+    cutAndPlace(`export const naiveMakespan = ${naiveMakespan};\nexport const chunk = ${chunk};\nexport const makespan = ${makespan};\n`, engine);
+  const failedNames = (report: Awaited<ReturnType<typeof grade>>) => report.cases.filter((c) => !c.passed).map((c) => c.name);
+
+  test('a power-of-two chunk balances but splits three requests: only "one merge" fails, and it names them', async () => {
+    // 512 keys: twelve items of 514 units, three on each slot (1542 ≤ 1553), but 3072 and both 1024s are cut.
+    const report = await grade(3074, 512, 1542);
+    expect(failedNames(report)).toEqual(['one merge']);
+    expect(report.cases.find((c) => c.name === 'one merge')!.summary).toBe('chunk 512 splits 3 requests (3072 keys, 1024 keys, 1024 keys): each split row costs a merge. Should only the longest be cut?');
+    expect(report.cases.at(-1)!.maxAbsError).toBeLessThanOrEqual(1e-5);
+  });
+
+  test('cutting only the long request in uneven pieces leaves a slot over its share', async () => {
+    // 2048 keys: 2050 + 1026 + … on 4 slots; the busiest ends at 2050 > 1553.
+    const report = await grade(3074, 2048, 2050);
+    expect(failedNames(report)).toEqual(['your chunk balances the batch']);
+    expect(report.cases[1].summary).toBe('chunk 2048: items of 2050, 1026, 1026, 1026, 514, 514 units finish at 2050; the perfect spread is 1538.5, and within 1% means at most 1553. The busiest slot should not hold more than its share.');
+  });
+
+  test('wrong hand arithmetic fails only its own case, with the item costs to redo it', async () => {
+    const report = await grade(3072, 1536, 1538);
+    expect(failedNames(report)).toEqual(['the naive makespan', 'your makespan']);
+    expect(report.cases[3].summary).toContain('its items cost 1538, 1538, 1026, 1026, 514, 514');
+  });
+
+  test('a chunk that is not a whole number is refused, and the cases that need a plan wait for one', async () => {
+    const report = await grade(3074, 0, 1540);
+    expect(report.cases[1].summary).toBe('Not a chunk: chunk must be a whole number of keys ≥ 1, got 0.');
     expect(report.cases.slice(2).every((c) => c.summary.startsWith('Not checked'))).toBe(true);
   });
 });
