@@ -319,9 +319,11 @@ export function plan(batch: PlanBatch | PlanShape, device: PlanDevice, options: 
   const longest = Math.max(1, ...lens.kvLens);
   if (options.chunk !== undefined) return balanced(lens, device, qoTile, itemHeads, options.chunk, overhead);
   let best = balanced(lens, device, qoTile, itemHeads, longest, overhead);
+  // chunkSize 0 is the unsplit plan: the largest chunk of all.
+  const keys = (p: Plan) => p.chunkSize || Infinity;
   for (let chunk = options.minChunk ?? DEFAULT_MIN_CHUNK; chunk < longest; chunk *= 2) {
     const candidate = balanced(lens, device, qoTile, itemHeads, chunk, overhead);
-    if (candidate.predicted < best.predicted || (candidate.predicted === best.predicted && candidate.chunkSize > best.chunkSize)) best = candidate;
+    if (candidate.predicted < best.predicted || (candidate.predicted === best.predicted && keys(candidate) > keys(best))) best = candidate;
   }
   return best;
 }

@@ -121,6 +121,17 @@ describe('plan: split KV, longest item first to the least-loaded workgroup', () 
     );
   });
 
+  it('on a tie in predicted time keeps the larger chunk, and no chunk beats leaving requests whole', () => {
+    // On 2 slots, 2048-key chunks tie with the unsplit plan (3076 units): the split adds a merge for nothing.
+    const kvLens = [1476, 1596, 2051, 66, 921];
+    const batch = { qoLens: kvLens.map(() => 1), kvLens, numQoHeads: 1 };
+    const split = plan(batch, { workgroups: 2 }, { chunk: 2048 });
+    const p = plan(batch, { workgroups: 2 });
+    expect(p.predicted).toBe(split.predicted);
+    expect(p.chunkSize).toBe(0);
+    expect(p.merges).toEqual([]);
+  });
+
   it('lists one merge per query tile whose keys were split, in key order', () => {
     const p = plan({ qoLens: [1, 1], kvLens: [1000, 100], numQoHeads: 1 }, { workgroups: 4 }, { chunk: 256 });
     expect(p.chunkSize).toBe(256);
