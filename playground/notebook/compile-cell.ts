@@ -59,7 +59,9 @@ function compile(source: string, options: CompileCellOptions): CompiledCell {
     throw at(program.body[1] ?? program.body[0] ?? program, 'this cell must be one JavaScript expression (for a view: its props, e.g. { values, rows, cols })');
   }
   const root: ESTree.Node = expression ?? parseProgram(js);
-  const { map, scope, globals } = analyze(root);
+  // periscopic walks a root's children, not the root: a cell that is one bare name (`table`, to
+  // show another cell's value) would read nothing. Analyzed as a statement, the name is read.
+  const { map, scope, globals } = analyze(expression ? ({ type: 'ExpressionStatement', expression } as ESTree.Node) : root);
   rejectAssignmentsToInputs(root, map, scope);
   rejectDynamicImports(root);
 

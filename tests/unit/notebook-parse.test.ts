@@ -64,6 +64,16 @@ describe('parseLesson', () => {
     expect(cell.outputs).toEqual(['f']);
   });
 
+  it('a cell that is one name shows that value: it reads the name (also in parentheses)', () => {
+    for (const source of ['pageTable', '(pageTable)']) {
+      const result = parseLesson(lesson(`\n\`\`\`js\n${source}\n\`\`\`\n`));
+      if (!result.ok) throw new Error(formatLessonErrors('lesson', result.errors));
+      const cell = result.lesson.cells[0] as CodeCell;
+      expect(cell.inputs).toEqual(['pageTable']);
+      expect(cell.outputs).toEqual([]);
+    }
+  });
+
   it('formats errors as file:line: message', () => {
     const result = parseLesson('no front matter');
     expect(result.ok).toBe(false);
