@@ -216,6 +216,23 @@ test('lesson 3: a chunk that splits three requests fails only "one merge"; the a
   await expect(exercise.locator('[data-testid="exercise-case"]').last()).toContainText("Your plan's 6 items and 1 merge, run by the decode kernel on your GPU, equal attention without any split.");
 });
 
+test('lesson 4: a full last page written as 0 is named, the engine refuses the table; the right table passes through paged attention', async ({ page }) => {
+  await page.goto('/lessons/04-paged-kv');
+  await allCellsRan(page);
+  const exercise = await openExercise(page, '04-paged-kv/01-page-table');
+  await typeInto(exercise, 'export const kvIndptr = [0, 2, 5, 6];\nexport const kvIndices = [6, 1, 3, 0, 7, 4];\nexport const kvLastPageLen = [1, 0, 1];');
+  await exercise.getByRole('button', { name: 'Check' }).click();
+  await checkFinished(exercise);
+  await expect(exercise.getByTestId('exercise-summary')).toContainText('2 of 4 cases pass.');
+  await expect(exercise.locator('[data-testid="exercise-case"][data-passed="false"]').first()).toContainText('Request 1 has 12 tokens: its last page holds 4, not 0');
+
+  await typeInto(exercise, 'export const kvIndptr = [0, 2, 5, 6];\nexport const kvIndices = [6, 1, 3, 0, 7, 4];\nexport const kvLastPageLen = [1, 4, 1];');
+  await exercise.getByRole('button', { name: 'Check' }).click();
+  await checkFinished(exercise);
+  await expect(exercise.getByTestId('exercise-summary')).toContainText('All 4 cases pass.');
+  await expect(exercise.locator('[data-testid="exercise-case"]').last()).toContainText('Paged attention through your page table equals attention over the keys stored contiguously.');
+});
+
 test('code typed less than 300 ms before the tab crashes is still there when the lesson is opened again', async ({ page, context }) => {
   await page.goto(LESSON_2);
   await allCellsRan(page);

@@ -14,8 +14,8 @@ async function allCellsRan(page: Page) {
   await expect(status).toHaveAttribute('data-errors', '0');
 }
 
-/** The cell whose source contains `text`. */
-function cell(page: Page, text: string): Locator {
+/** The cell whose source contains `text` (or matches it). */
+function cell(page: Page, text: string | RegExp): Locator {
   return page.locator('section.cell', { has: page.locator('pre.source', { hasText: text }) });
 }
 
@@ -204,6 +204,57 @@ test('without WebGPU lesson 3 draws the plans, says the CPU runs none, and runs 
   await expect(page.getByRole('table', { name: /^Shared prefix of 128 keys, 4 requests, on CPU reference/ }).locator('tbody tr')).toHaveCount(2);
 });
 
+const LESSON_4 = '/lessons/04-paged-kv';
+
+test('lesson 4 runs every cell: cache sizes, page layouts, the page table, paged attention equal to contiguous, sharing and the radix cache', async ({ page }) => {
+  await page.goto(LESSON_4);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Paged KV caches and prefix sharing');
+  await allCellsRan(page);
+
+  await expect(page.getByRole('table', { name: 'KV cache per token, fp16' })).toContainText('Llama-3-8B (GQA: 8 KV heads)128');
+  const layouts = page.getByRole('table', { name: /^Token slots for the final caches of 64 ShareGPT-like requests/ });
+  const used = (await layouts.locator('tbody tr td:last-child').allTextContents()).map((t) => Number(t.replace('%', '')));
+  // Contiguous reservation wastes most slots; smaller pages waste less, and pages of 1 waste none.
+  expect(used[0]).toBeLessThan(50);
+  for (let i = 1; i < used.length; i++) expect(used[i]).toBeGreaterThan(used[i - 1]);
+  expect(used.at(-1)).toBe(100);
+
+  // Request A of 6 tokens plus 5 generated, B of 9, C of 4, in pages of 4: A's third page comes after B's and C's.
+  const table = cell(page, /^\s*pageTable\s*$/);
+  await expect(table).toContainText('kvIndptr: "0, 3, 6, 7"');
+  await expect(table).toContainText('kvIndices: "0, 1, 6, 2, 3, 4, 5"');
+  await expect(table).toContainText('kvLastPageLen: "3, 1, 4"');
+  await page.getByRole('slider', { name: 'request A tokens' }).fill('8');
+  await expect(table).toContainText('kvLastPageLen: "1, 1, 4"');
+
+  // Every page size gives the contiguous result.
+  const paged = page.getByRole('table', { name: /^Decode of 4 requests .* contiguous and paged$/ });
+  await expect(paged.locator('tbody tr')).toHaveCount(5);
+  for (const error of await paged.locator('tbody tr td:last-child').allTextContents()) expect(Number(error)).toBeLessThan(1e-5);
+
+  const sharing = cell(page, /^\s*sharingStats\s*$/);
+  await expect(sharing).toContainText('pagesInUse: 94');
+  await expect(sharing).toContainText('copiesOnWrite: "34→93"');
+  const radix = page.getByRole('table', { name: /^60 requests on 3 system prompts/ });
+  const hits = (await radix.locator('tbody tr td:nth-child(2)').allTextContents()).map(Number);
+  expect(hits[0]).toBe(0);
+  expect(hits.at(-1)).toBeGreaterThan(0.75);
+  // The embedded labs step: the block manager's first event allocates A.
+  await page.getByRole('button', { name: 'Step 1 of 8' }).click();
+  await expect(page.getByTestId('page-stats')).toContainText('3 of 24 pages in use');
+});
+
+test('without WebGPU lesson 4 runs paged attention on the CPU reference, every layout equal to contiguous', async ({ page }) => {
+  await page.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+  });
+  await page.goto(LESSON_4);
+  await expect(page.getByTestId('no-webgpu-banner')).toContainText('No WebGPU here');
+  await allCellsRan(page);
+  const paged = page.getByRole('table', { name: /^Decode of 4 requests .* on CPU reference.*: contiguous and paged$/ });
+  for (const error of await paged.locator('tbody tr td:last-child').allTextContents()) expect(Number(error)).toBeLessThan(1e-5);
+});
+
 /** Runs axe on the page as it is now; serious and critical violations are listed with their elements. */
 async function seriousViolations(page: Page): Promise<string[]> {
   const { violations } = await new AxeBuilder({ page }).analyze();
@@ -217,7 +268,7 @@ test('accessibility: the lessons index and each lesson have no serious or critic
   await expect(page.getByRole('link', { name: 'Sparse attention and block-sparse matrices' })).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);
 
-  for (const lesson of [LESSON, LESSON_2, LESSON_3]) {
+  for (const lesson of [LESSON, LESSON_2, LESSON_3, LESSON_4]) {
     await page.goto(lesson);
     await allCellsRan(page);
     // Exercises (with their Monaco editors) and every cell's output are on the page when scanned.

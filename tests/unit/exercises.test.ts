@@ -7,6 +7,7 @@ import { check as slidingWindowSink } from '../../lessons/01-jit-variants/exerci
 import { check as fixedPattern } from '../../lessons/02-sparse-attention/exercises/01-fixed-pattern/check.ts';
 import { check as fillBsr } from '../../lessons/02-sparse-attention/exercises/02-fill-bsr/check.ts';
 import { check as cutAndPlace } from '../../lessons/03-load-balancing/exercises/01-cut-and-place/check.ts';
+import { check as pageTable } from '../../lessons/04-paged-kv/exercises/01-page-table/check.ts';
 
 const engine = await createEngine({ backend: 'cpu' });
 
@@ -27,6 +28,11 @@ describe('every exercise', () => {
   test("lesson 3 has its exercise, graded by its folder's check.ts", () => {
     expect(EXERCISES.map((e) => e.id)).toContain('03-load-balancing/01-cut-and-place');
     expect(findExercise('cut-and-place').check).toBe(cutAndPlace);
+  });
+
+  test("lesson 4 has its exercise, graded by its folder's check.ts", () => {
+    expect(EXERCISES.map((e) => e.id)).toContain('04-paged-kv/01-page-table');
+    expect(findExercise('page-table').check).toBe(pageTable);
   });
 
   for (const exercise of EXERCISES) {
@@ -148,5 +154,31 @@ describe('lesson 3: cutting and placing the keys', () => {
     const report = await grade(3074, 0, 1540);
     expect(report.cases[1].summary).toBe('Not a chunk: chunk must be a whole number of keys ≥ 1, got 0.');
     expect(report.cases.slice(2).every((c) => c.summary.startsWith('Not checked'))).toBe(true);
+  });
+});
+
+describe('lesson 4: writing the page table', () => {
+  const grade = (indptr: number[], indices: number[], last: number[]) =>
+    pageTable(`export const kvIndptr = [${indptr}];\nexport const kvIndices = [${indices}];\nexport const kvLastPageLen = [${last}];\n`, engine);
+  const failedNames = (report: Awaited<ReturnType<typeof grade>>) => report.cases.filter((c) => !c.passed).map((c) => c.name);
+
+  test("a request's pages out of token order: kvIndices names the page and its tokens, attention names the request", async () => {
+    const report = await grade([0, 2, 5, 6], [1, 6, 3, 0, 7, 4], [1, 4, 1]);
+    expect(failedNames(report)).toEqual(['which pages (kvIndices)', 'attention through your page table']);
+    expect(report.cases[1].summary).toBe("kvIndices[0] should be request 0's page for tokens 0–3, page 6; yours is 1.");
+    expect(report.cases[3].summary).toContain('for request 0:');
+  });
+
+  test('a full last page written as 0 fails only kvLastPageLen; the engine refuses the table and says why', async () => {
+    const report = await grade([0, 2, 5, 6], [6, 1, 3, 0, 7, 4], [1, 0, 1]);
+    expect(failedNames(report)).toEqual(['tokens in each last page (kvLastPageLen)', 'attention through your page table']);
+    expect(report.cases[2].summary).toBe('Request 1 has 12 tokens: its last page holds 4, not 0 (from 1 to 4; a full last page is 4, not 0).');
+    expect(report.cases[3].summary).toBe('The engine refused your page table, so attention did not run: kv.kvLastPageLen: entry 1 is 0; request 1 has 3 pages, so it must be from 1 to 4.');
+  });
+
+  test('a page too few for request 1 fails the page count and the attention run', async () => {
+    const report = await grade([0, 2, 4, 5], [6, 1, 3, 0, 4], [1, 4, 1]);
+    expect(failedNames(report)).toEqual(['pages per request (kvIndptr)', 'which pages (kvIndices)', 'attention through your page table']);
+    expect(report.cases[0].summary).toBe('Request 1 has 12 tokens, so it should hold 3 pages of 4; kvIndptr[2] − kvIndptr[1] = 2.');
   });
 });
