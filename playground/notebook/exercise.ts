@@ -25,6 +25,17 @@ import { readSource, VARIANT_ONLY, type AnswerValue, type SourceFormat } from '.
 export const TOLERANCE = 1e-5;
 export const TOLERANCE_TEXT = '|got − expected| ≤ 1e-5 · max(1, max |expected|) for o and for lse; −∞ and NaN must match exactly';
 
+/**
+ * For custom cases that run attention themselves: whether `got` equals `want` within TOLERANCE
+ * (absolute, on o and lse; −∞ and NaN must match exactly), and the largest error.
+ */
+export function matchesReference(got: { o: Float32Array; lse: Float32Array }, want: { o: Float32Array; lse: Float32Array }): { passed: boolean; maxAbsError: number } {
+  const o = compareArrays(got.o, want.o);
+  const lse = compareArrays(got.lse, want.lse);
+  const maxAbsError = Math.max(o.maxAbsError, lse.maxAbsError);
+  return { passed: maxAbsError <= TOLERANCE && o.mismatchedSpecials.length === 0 && lse.mismatchedSpecials.length === 0, maxAbsError };
+}
+
 export interface ExerciseCase {
   /** Short, shown as the case's title: `decode, one key`. */
   name: string;

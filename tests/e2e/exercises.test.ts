@@ -35,7 +35,9 @@ async function typeInto(exercise: Locator, text: string) {
   await exercise.page().keyboard.insertText(text);
 }
 
-async function checkFinished(exercise: Locator) {
+/** Presses Check and waits for the report. */
+async function check(exercise: Locator) {
+  await exercise.getByRole('button', { name: 'Check' }).click();
   const result = exercise.getByTestId('exercise-result');
   await expect(result).toHaveAttribute('data-checking', 'false', { timeout: 150_000 });
   await expect(result).not.toContainText('Checking');
@@ -61,8 +63,7 @@ test('solving the soft-cap exercise: every case passes, and the code and "passed
   let exercise = await openExercise(page, SOFT_CAP);
 
   await typeInto(exercise, SOFT_CAP_SOLUTION);
-  await exercise.getByRole('button', { name: 'Check' }).click();
-  await checkFinished(exercise);
+  await check(exercise);
   await expect(exercise.getByTestId('exercise-summary')).toContainText('All 5 cases pass.');
   await expect(exercise.getByTestId('exercise-summary')).toContainText('your GPU (WebGPU)');
   await expect(exercise.getByTestId('exercise-case')).toHaveCount(5);
@@ -83,8 +84,7 @@ test('a wrong answer names its failed cases and draws them; a syntax error is ma
   const exercise = await openExercise(page, SOFT_CAP);
 
   // The start code ignores the cap.
-  await exercise.getByRole('button', { name: 'Check' }).click();
-  await checkFinished(exercise);
+  await check(exercise);
   await expect(exercise.getByTestId('exercise-summary')).toContainText(/\d of 5 cases pass\./);
   const failed = exercise.locator('[data-testid="exercise-case"][data-passed="false"]').first();
   await expect(failed).toContainText('✗ Failed');
@@ -169,14 +169,12 @@ test('lesson 2: filling the BSR layout by typing passes every case, and the code
   await allCellsRan(page);
   let exercise = await openExercise(page, FILL_BSR);
   // The start stores no block: Check names the first wrong block row.
-  await exercise.getByRole('button', { name: 'Check' }).click();
-  await checkFinished(exercise);
+  await check(exercise);
   await expect(exercise.getByTestId('exercise-summary')).toContainText(/\d of 5 cases pass\./);
   await expect(exercise.locator('[data-testid="exercise-case"][data-passed="false"]').first()).toContainText('Block row 0 (queries 0–3) should store 1 block');
 
   await typeInto(exercise, FILL_BSR_SOLUTION);
-  await exercise.getByRole('button', { name: 'Check' }).click();
-  await checkFinished(exercise);
+  await check(exercise);
   await expect(exercise.getByTestId('exercise-summary')).toContainText('All 5 cases pass.');
   await expect(exercise.getByTestId('exercise-state')).toHaveText('Passed');
 
@@ -201,16 +199,14 @@ test('lesson 3: a chunk that splits three requests fails only "one merge"; the a
   await allCellsRan(page);
   const exercise = await openExercise(page, '03-load-balancing/01-cut-and-place');
   await typeInto(exercise, 'export const naiveMakespan = 3074;\nexport const chunk = 512;\nexport const makespan = 1542;');
-  await exercise.getByRole('button', { name: 'Check' }).click();
-  await checkFinished(exercise);
+  await check(exercise);
   await expect(exercise.getByTestId('exercise-summary')).toContainText('4 of 5 cases pass.');
   const failed = exercise.locator('[data-testid="exercise-case"][data-passed="false"]');
   await expect(failed).toHaveCount(1);
   await expect(failed).toContainText('chunk 512 splits 3 requests');
 
   await typeInto(exercise, 'export const naiveMakespan = 3074;\nexport const chunk = 1536;\nexport const makespan = 1540;');
-  await exercise.getByRole('button', { name: 'Check' }).click();
-  await checkFinished(exercise);
+  await check(exercise);
   await expect(exercise.getByTestId('exercise-summary')).toContainText('All 5 cases pass.');
   // The plan the learner chose ran on the decode kernel (SwiftShader's WebGPU here), merge included.
   await expect(exercise.locator('[data-testid="exercise-case"]').last()).toContainText("Your plan's 6 items and 1 merge, run by the decode kernel on your GPU, equal attention without any split.");
@@ -221,14 +217,12 @@ test('lesson 4: a full last page written as 0 is named, the engine refuses the t
   await allCellsRan(page);
   const exercise = await openExercise(page, '04-paged-kv/01-page-table');
   await typeInto(exercise, 'export const kvIndptr = [0, 2, 5, 6];\nexport const kvIndices = [6, 1, 3, 0, 7, 4];\nexport const kvLastPageLen = [1, 0, 1];');
-  await exercise.getByRole('button', { name: 'Check' }).click();
-  await checkFinished(exercise);
+  await check(exercise);
   await expect(exercise.getByTestId('exercise-summary')).toContainText('2 of 4 cases pass.');
   await expect(exercise.locator('[data-testid="exercise-case"][data-passed="false"]').first()).toContainText('Request 1 has 12 tokens: its last page holds 4, not 0');
 
   await typeInto(exercise, 'export const kvIndptr = [0, 2, 5, 6];\nexport const kvIndices = [6, 1, 3, 0, 7, 4];\nexport const kvLastPageLen = [1, 4, 1];');
-  await exercise.getByRole('button', { name: 'Check' }).click();
-  await checkFinished(exercise);
+  await check(exercise);
   await expect(exercise.getByTestId('exercise-summary')).toContainText('All 4 cases pass.');
   await expect(exercise.locator('[data-testid="exercise-case"]').last()).toContainText('Paged attention through your page table equals attention over the keys stored contiguously.');
 });

@@ -14,6 +14,13 @@ async function allCellsRan(page: Page) {
   await expect(status).toHaveAttribute('data-errors', '0');
 }
 
+/** Opens pages as a browser without WebGPU would (no `navigator.gpu`). */
+async function withoutWebGpu(page: Page) {
+  await page.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+  });
+}
+
 /** The cell whose source contains `text` (or matches it). */
 function cell(page: Page, text: string | RegExp): Locator {
   return page.locator('section.cell', { has: page.locator('pre.source', { hasText: text }) });
@@ -104,9 +111,7 @@ test('editing the variant: an error shows at its line, readers wait, a fix runs 
 });
 
 test('without WebGPU the lesson says so and runs every cell on the CPU reference', async ({ page }) => {
-  await page.addInitScript(() => {
-    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
-  });
+  await withoutWebGpu(page);
   await page.goto(LESSON);
   await expect(page.getByTestId('no-webgpu-banner')).toContainText('No WebGPU here');
   await allCellsRan(page);
@@ -116,9 +121,7 @@ test('without WebGPU the lesson says so and runs every cell on the CPU reference
 });
 
 test('without WebGPU lesson 2 times dense against block-sparse on the CPU engine', async ({ page }) => {
-  await page.addInitScript(() => {
-    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
-  });
+  await withoutWebGpu(page);
   await page.goto('/lessons/02-sparse-attention');
   await expect(page.getByTestId('no-webgpu-banner')).toContainText('No WebGPU here');
   await allCellsRan(page);
@@ -193,9 +196,7 @@ test('lesson 3 runs every cell: plans drawn, states merged exactly, both plans a
 });
 
 test('without WebGPU lesson 3 draws the plans, says the CPU runs none, and runs cascade on the CPU reference', async ({ page }) => {
-  await page.addInitScript(() => {
-    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
-  });
+  await withoutWebGpu(page);
   await page.goto(LESSON_3);
   await expect(page.getByTestId('no-webgpu-banner')).toContainText('No WebGPU here');
   await allCellsRan(page);
@@ -245,9 +246,7 @@ test('lesson 4 runs every cell: cache sizes, page layouts, the page table, paged
 });
 
 test('without WebGPU lesson 4 runs paged attention on the CPU reference, every layout equal to contiguous', async ({ page }) => {
-  await page.addInitScript(() => {
-    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
-  });
+  await withoutWebGpu(page);
   await page.goto(LESSON_4);
   await expect(page.getByTestId('no-webgpu-banner')).toContainText('No WebGPU here');
   await allCellsRan(page);

@@ -181,4 +181,10 @@ describe('lesson 4: writing the page table', () => {
     expect(failedNames(report)).toEqual(['pages per request (kvIndptr)', 'which pages (kvIndices)', 'attention through your page table']);
     expect(report.cases[0].summary).toBe('Request 1 has 12 tokens, so it should hold 3 pages of 4; kvIndptr[2] − kvIndptr[1] = 2.');
   });
+
+  test('arrays of the wrong length stop before attention runs; a free page is named as free', async () => {
+    const report = await grade([0, 2, 5, 6, 6], [6, 2, 3, 0, 7, 4], [1, 4, 1]);
+    expect(report.cases[1].summary).toBe("kvIndices[1] should be request 0's page for token 4, page 1; yours is 2 (page 2 is free: no request's tokens are on it).");
+    expect(report.cases[3].summary).toBe('Not run: kvIndptr needs 4 entries and kvLastPageLen 3 before attention can run (see the cases above).');
+  });
 });

@@ -4,7 +4,6 @@ import {
   bsrFromMask,
   blockKind,
   checkBsr,
-  compareArrays,
   compileVariant,
   randomBatch,
   referenceAttention,
@@ -12,7 +11,7 @@ import {
   type BsrLayout,
   type BsrMatrix,
 } from '#kernels/index.ts';
-import { defineCheck, TOLERANCE, type CaseResult, type Matrix, type Submission } from '#playground/notebook/exercise.ts';
+import { defineCheck, matchesReference, TOLERANCE, type CaseResult, type Matrix, type Submission } from '#playground/notebook/exercise.ts';
 import solution from './solution.ts?raw';
 
 /** The mask of the task: causal; keys 5, 6 and 8–11 dropped from the KV cache; queries 12–15 are padding. */
@@ -149,10 +148,7 @@ function attentionMatches(learner: Submission): CaseResult {
   const got = bsrAttention(batch, layout);
   const ms = performance.now() - started;
   const want = referenceAttention(batch);
-  const o = compareArrays(got.o, want.o);
-  const lse = compareArrays(got.lse, want.lse);
-  const passed = o.maxAbsError <= TOLERANCE && lse.maxAbsError <= TOLERANCE && o.mismatchedSpecials.length === 0 && lse.mismatchedSpecials.length === 0;
-  const maxAbsError = Math.max(o.maxAbsError, lse.maxAbsError);
+  const { passed, maxAbsError } = matchesReference(got, want);
   if (passed) {
     return { passed, maxAbsError, bound: TOLERANCE, ms, summary: 'Block-sparse attention over your layout (the CPU reference, bsrAttention) equals dense masked attention.' };
   }

@@ -1,6 +1,5 @@
 import {
   AttentionInputError,
-  compareArrays,
   naivePlan,
   pageBatch,
   plan,
@@ -12,7 +11,7 @@ import {
   type Plan,
   type PlanBatch,
 } from '#kernels/index.ts';
-import { defineCheck, TOLERANCE, type CaseResult, type Submission } from '#playground/notebook/exercise.ts';
+import { defineCheck, matchesReference, TOLERANCE, type CaseResult, type Submission } from '#playground/notebook/exercise.ts';
 import solution from './solution.ts?raw';
 
 const KV_LENS = [3072, 1024, 1024, 512, 512];
@@ -88,10 +87,7 @@ async function attentionUnderPlan(learner: Submission, _solution: Submission, en
   const got = gpu ? await engine.run({ ...args, plan: planned }) : runPlanOnCpu(args, planned);
   const ms = performance.now() - started;
   const want = referenceAttention(args);
-  const o = compareArrays(got.o, want.o);
-  const lse = compareArrays(got.lse, want.lse);
-  const maxAbsError = Math.max(o.maxAbsError, lse.maxAbsError);
-  const passed = maxAbsError <= TOLERANCE && o.mismatchedSpecials.length === 0 && lse.mismatchedSpecials.length === 0;
+  const { passed, maxAbsError } = matchesReference(got, want);
   const where = gpu ? 'the decode kernel on your GPU' : 'the CPU reference of a plan (runPlanOnCpu)';
   return {
     passed,

@@ -1,6 +1,5 @@
 import {
   AttentionInputError,
-  compareArrays,
   randomBatch,
   referenceAttention,
   seededRandom,
@@ -8,7 +7,7 @@ import {
   type Engine,
   type PagedKv,
 } from '#kernels/index.ts';
-import { defineCheck, TOLERANCE, type CaseResult, type Submission } from '#playground/notebook/exercise.ts';
+import { defineCheck, matchesReference, TOLERANCE, type CaseResult, type Submission } from '#playground/notebook/exercise.ts';
 import solution from './solution.ts?raw';
 
 const PAGE_SIZE = 4;
@@ -20,7 +19,14 @@ const HEADS = { numQoHeads: 4, numKvHeads: 2, headDim: 64 };
 
 const pageCount = (n: number) => Math.ceil(n / PAGE_SIZE);
 const lastPageLen = (n: number) => n - PAGE_SIZE * (pageCount(n) - 1);
-const tokensOnPage = (b: number, p: number) => `tokens ${p * PAGE_SIZE}–${Math.min(LENGTHS[b], (p + 1) * PAGE_SIZE) - 1}`;
+const FREE_PAGES = Array.from({ length: NUM_PAGES }, (_, p) => p).filter((p) => !PAGES.flat().includes(p));
+/** `tokens 0–3`, or `token 4` for a page holding one. */
+function tokensOnPage(b: number, p: number): string {
+  const first = p * PAGE_SIZE;
+  const last = Math.min(LENGTHS[b], (p + 1) * PAGE_SIZE) - 1;
+  return first === last ? `token ${first}` : `tokens ${first}–${last}`;
+}
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 const numbers = (learner: Submission, name: string): number[] => (Array.isArray(learner.answers[name]) ? (learner.answers[name] as number[]) : []);
 
@@ -31,7 +37,7 @@ function indptrCase(learner: Submission): CaseResult {
   for (let b = 0; b < LENGTHS.length; b++) {
     const got = indptr[b + 1] - indptr[b];
     if (got !== pageCount(LENGTHS[b])) {
-      return { passed: false, summary: `Request ${b} has ${LENGTHS[b]} tokens, so it should hold ${pageCount(LENGTHS[b])} page${pageCount(LENGTHS[b]) === 1 ? '' : 's'} of ${PAGE_SIZE}; kvIndptr[${b + 1}] − kvIndptr[${b}] = ${got}.` };
+      return { passed: false, summary: `Request ${b} has ${plural(LENGTHS[b], 'token')}, so it should hold ${plural(pageCount(LENGTHS[b]), 'page')} of ${PAGE_SIZE}; kvIndptr[${b + 1}] − kvIndptr[${b}] = ${got}.` };
     }
   }
   return { passed: true, summary: `Requests of ${LENGTHS.join(', ')} tokens hold ${LENGTHS.map(pageCount).join(', ')} pages.` };
@@ -45,7 +51,8 @@ function indicesCase(learner: Submission): CaseResult {
   for (let b = 0; b < PAGES.length; b++) {
     for (let p = 0; p < PAGES[b].length; p++, at++) {
       if (indices[at] !== PAGES[b][p]) {
-        return { passed: false, summary: `kvIndices[${at}] should be request ${b}'s page for ${tokensOnPage(b, p)}, page ${PAGES[b][p]}; yours is ${indices[at]}.` };
+        const free = FREE_PAGES.includes(indices[at]) ? ` (page ${indices[at]} is free: no request's tokens are on it)` : '';
+        return { passed: false, summary: `kvIndices[${at}] should be request ${b}'s page for ${tokensOnPage(b, p)}, page ${PAGES[b][p]}; yours is ${indices[at]}${free}.` };
       }
     }
   }
@@ -57,7 +64,7 @@ function lastPageCase(learner: Submission): CaseResult {
   if (last.length !== LENGTHS.length) return { passed: false, summary: `kvLastPageLen needs one entry per request: ${LENGTHS.length}, yours has ${last.length}.` };
   for (let b = 0; b < LENGTHS.length; b++) {
     if (last[b] !== lastPageLen(LENGTHS[b])) {
-      return { passed: false, summary: `Request ${b} has ${LENGTHS[b]} tokens: its last page holds ${lastPageLen(LENGTHS[b])}, not ${last[b]} (from 1 to ${PAGE_SIZE}; a full last page is ${PAGE_SIZE}, not 0).` };
+      return { passed: false, summary: `Request ${b} has ${plural(LENGTHS[b], 'token')}: its last page holds ${lastPageLen(LENGTHS[b])}, not ${last[b]} (from 1 to ${PAGE_SIZE}; a full last page is ${PAGE_SIZE}, not 0).` };
     }
   }
   return { passed: true, summary: `The last pages hold ${LENGTHS.map(lastPageLen).join(', ')} tokens.` };
@@ -65,7 +72,8 @@ function lastPageCase(learner: Submission): CaseResult {
 
 /** The batch with contiguous (ragged) keys, and the same keys placed in the pool as drawn; unused pages hold other values. */
 function batches(): { ragged: AttentionArgs & { kv: { kind: 'ragged' } }; pool: Pick<PagedKv, 'kPages' | 'vPages'> } {
-  const ragged = randomBatch({ qoLens: LENGTHS.map(() => 1), kvLens: LENGTHS, ...HEADS, causal: true, seed: 71 });
+  // A causal prefill (query t sees keys 0 … t): each key's position matters, so pages out of order show.
+  const ragged = randomBatch({ qoLens: LENGTHS, kvLens: LENGTHS, ...HEADS, causal: true, seed: 71 });
   const row = HEADS.numKvHeads * HEADS.headDim;
   const random = seededRandom(72);
   const kPages = Float32Array.from({ length: NUM_PAGES * PAGE_SIZE * row }, () => random() * 2 - 1);
@@ -82,6 +90,9 @@ function batches(): { ragged: AttentionArgs & { kv: { kind: 'ragged' } }; pool: 
 }
 
 async function attentionCase(learner: Submission, _solution: Submission, engine: Engine): Promise<CaseResult> {
+  if (numbers(learner, 'kvIndptr').length !== LENGTHS.length + 1 || numbers(learner, 'kvLastPageLen').length !== LENGTHS.length) {
+    return { passed: false, summary: `Not run: kvIndptr needs ${LENGTHS.length + 1} entries and kvLastPageLen ${LENGTHS.length} before attention can run (see the cases above).` };
+  }
   const { ragged, pool } = batches();
   const paged: AttentionArgs = {
     ...ragged,
@@ -97,14 +108,13 @@ async function attentionCase(learner: Submission, _solution: Submission, engine:
   }
   const ms = performance.now() - started;
   const want = referenceAttention(ragged);
-  const o = compareArrays(got.o, want.o);
-  const lse = compareArrays(got.lse, want.lse);
-  const maxAbsError = Math.max(o.maxAbsError, lse.maxAbsError);
-  const passed = maxAbsError <= TOLERANCE && o.mismatchedSpecials.length === 0 && lse.mismatchedSpecials.length === 0;
+  const { passed, maxAbsError } = matchesReference(got, want);
   if (passed) return { passed, maxAbsError, bound: TOLERANCE, ms, summary: 'Paged attention through your page table equals attention over the keys stored contiguously.' };
+  const heads = HEADS.numQoHeads;
+  const firstToken = LENGTHS.map((_, b) => LENGTHS.slice(0, b).reduce((sum, n) => sum + n, 0));
   const wrong = LENGTHS.map((_, b) => b).filter((b) => {
-    const heads = HEADS.numQoHeads;
-    return Array.from({ length: heads }, (_, h) => Math.abs(got.lse[b * heads + h] - want.lse[b * heads + h])).some((d) => !(d <= TOLERANCE));
+    const rows = Array.from({ length: LENGTHS[b] * heads }, (_, i) => (firstToken[b] * heads) + i);
+    return rows.some((row) => !(Math.abs(got.lse[row] - want.lse[row]) <= TOLERANCE));
   });
   return { passed, maxAbsError, bound: TOLERANCE, ms, summary: `Paged attention through your page table differs from attention over the contiguous keys for request${wrong.length === 1 ? '' : 's'} ${wrong.join(', ')}: the kernel read keys from pages (or slots) that are not theirs.` };
 }
@@ -116,6 +126,6 @@ export const check = defineCheck({
     { name: 'pages per request (kvIndptr)', description: 'Request b holds kvIndptr[b + 1] − kvIndptr[b] pages: ⌈tokens / 4⌉.', grade: indptrCase },
     { name: 'which pages (kvIndices)', description: "Each request's pages in token order, request after request; free pages nowhere.", grade: indicesCase },
     { name: 'tokens in each last page (kvLastPageLen)', description: 'From 1 to the page size: a full last page counts 4.', grade: lastPageCase },
-    { name: 'attention through your page table', description: 'GQA decode (4 query heads over 2 KV heads) reading keys and values through your arrays must equal attention over the same keys stored contiguously.', grade: attentionCase },
+    { name: 'attention through your page table', description: 'A causal prefill of every token (4 query heads over 2 KV heads) reading keys and values through your arrays must equal attention over the same keys stored contiguously.', grade: attentionCase },
   ],
 });
