@@ -227,6 +227,19 @@ test('lesson 4: a full last page written as 0 is named, the engine refuses the t
   await expect(exercise.locator('[data-testid="exercise-case"]').last()).toContainText('Paged attention through your page table equals attention over the keys stored contiguously.');
 });
 
+test('lesson 5: a token on the wrong branch is named; the drawn tree passes through tree attention on the GPU', async ({ page }) => {
+  await page.goto('/lessons/05-speculative-decoding');
+  await allCellsRan(page);
+  const exercise = await openExercise(page, '05-speculative-decoding/01-tree-parents');
+  await typeInto(exercise, 'export const parents = [0, 0, 1, 1, 1, 3];');
+  await check(exercise);
+  await expect(exercise.getByTestId('exercise-summary')).toContainText('2 of 4 cases pass.');
+  await expect(exercise.locator('[data-testid="exercise-case"][data-passed="false"]').first()).toContainText('token 5 (" barked") should continue token 2 (" dog")');
+  await typeInto(exercise, 'export const parents = [0, 0, 1, 1, 2, 3];');
+  await check(exercise);
+  await expect(exercise.getByTestId('exercise-summary')).toContainText('All 4 cases pass.');
+});
+
 test('code typed less than 300 ms before the tab crashes is still there when the lesson is opened again', async ({ page, context }) => {
   await page.goto(LESSON_2);
   await allCellsRan(page);

@@ -254,6 +254,29 @@ test('without WebGPU lesson 4 runs paged attention on the CPU reference, every l
   for (const error of await paged.locator('tbody tr td:last-child').allTextContents()) expect(Number(error)).toBeLessThan(1e-5);
 });
 
+const LESSON_5 = '/lessons/05-speculative-decoding';
+
+test('lesson 5 runs every cell: expected tokens per pass, n-gram speculation, the tree mask, tree attention equal to each branch', async ({ page }) => {
+  await page.goto(LESSON_5);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Speculative decoding and token trees');
+  await allCellsRan(page);
+  // α = 0.8, k = 4: (1 − 0.8⁵) / 0.2 = 3.36.
+  await expect(page.getByRole('table', { name: 'Expected tokens per target pass, chains of k draft tokens' }).locator('tbody tr').nth(3)).toContainText('3.36');
+  const chain = cell(page, /^\s*chainReport\s*$/);
+  await expect(chain).toContainText('tokensPerStep');
+  const perStep = Number((await chain.textContent())!.match(/tokensPerStep: ([\d.]+)/)![1]);
+  expect(perStep).toBeGreaterThan(1);
+  expect(perStep).toBeLessThanOrEqual(5);
+  await expect(page.getByRole('figure', { name: /^Tree attention mask/ })).toBeVisible();
+  const branches = page.getByRole('table', { name: /^Tree attention on .* against causal attention along each branch$/ });
+  await expect(branches.locator('tbody tr')).toHaveCount(6);
+  for (const error of await branches.locator('tbody tr td:last-child').allTextContents()) expect(Number(error)).toBeLessThan(1e-5);
+  // A longer chain re-runs the speculation only.
+  await page.getByRole('slider', { name: 'k (draft tokens per step)' }).fill('1');
+  await expect(chain).not.toContainText(`tokensPerStep: ${perStep}`);
+  await allCellsRan(page);
+});
+
 /** Runs axe on the page as it is now; serious and critical violations are listed with their elements. */
 async function seriousViolations(page: Page): Promise<string[]> {
   const { violations } = await new AxeBuilder({ page }).analyze();
@@ -267,7 +290,7 @@ test('accessibility: the lessons index and each lesson have no serious or critic
   await expect(page.getByRole('link', { name: 'Sparse attention and block-sparse matrices' })).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);
 
-  for (const lesson of [LESSON, LESSON_2, LESSON_3, LESSON_4]) {
+  for (const lesson of [LESSON, LESSON_2, LESSON_3, LESSON_4, LESSON_5]) {
     await page.goto(lesson);
     await allCellsRan(page);
     // Exercises (with their Monaco editors) and every cell's output are on the page when scanned.

@@ -25,11 +25,12 @@ describe('attn-lab, end to end', () => {
       { id: '02-sparse-attention/02-fill-bsr', title: 'Fill in a BSR layout' },
       { id: '03-load-balancing/01-cut-and-place', title: 'Cut and place the keys' },
       { id: '04-paged-kv/01-page-table', title: 'Write the page table' },
+      { id: '05-speculative-decoding/01-tree-parents', title: 'Parent pointers of a token tree' },
     ]);
   });
 
-  test("grade: lessons 2, 3 and 4's exercises (answers, not variants), start fails and solution passes through the same code path", () => {
-    const exercises = [['lessons/02-sparse-attention/exercises', '01-fixed-pattern', 6], ['lessons/02-sparse-attention/exercises', '02-fill-bsr', 5], ['lessons/03-load-balancing/exercises', '01-cut-and-place', 5], ['lessons/04-paged-kv/exercises', '01-page-table', 4]] as const;
+  test("grade: the exercises of lessons 2 to 5 written as answers, not variants, start fails and solution passes through the same code path", () => {
+    const exercises = [['lessons/02-sparse-attention/exercises', '01-fixed-pattern', 6], ['lessons/02-sparse-attention/exercises', '02-fill-bsr', 5], ['lessons/03-load-balancing/exercises', '01-cut-and-place', 5], ['lessons/04-paged-kv/exercises', '01-page-table', 4], ['lessons/05-speculative-decoding/exercises', '01-tree-parents', 4]] as const;
     for (const [folder, name, cases] of exercises) {
       const start = attnLab('grade', name, `${folder}/${name}/start.ts`, '--backend', 'cpu');
       expect(start.code, start.stdout + start.stderr).toBe(1);

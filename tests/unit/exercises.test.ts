@@ -8,6 +8,7 @@ import { check as fixedPattern } from '../../lessons/02-sparse-attention/exercis
 import { check as fillBsr } from '../../lessons/02-sparse-attention/exercises/02-fill-bsr/check.ts';
 import { check as cutAndPlace } from '../../lessons/03-load-balancing/exercises/01-cut-and-place/check.ts';
 import { check as pageTable } from '../../lessons/04-paged-kv/exercises/01-page-table/check.ts';
+import { check as treeParents } from '../../lessons/05-speculative-decoding/exercises/01-tree-parents/check.ts';
 
 const engine = await createEngine({ backend: 'cpu' });
 
@@ -33,6 +34,11 @@ describe('every exercise', () => {
   test("lesson 4 has its exercise, graded by its folder's check.ts", () => {
     expect(EXERCISES.map((e) => e.id)).toContain('04-paged-kv/01-page-table');
     expect(findExercise('page-table').check).toBe(pageTable);
+  });
+
+  test("lesson 5 has its exercise, graded by its folder's check.ts", () => {
+    expect(EXERCISES.map((e) => e.id)).toContain('05-speculative-decoding/01-tree-parents');
+    expect(findExercise('tree-parents').check).toBe(treeParents);
   });
 
   for (const exercise of EXERCISES) {
@@ -186,5 +192,24 @@ describe('lesson 4: writing the page table', () => {
     const report = await grade([0, 2, 5, 6, 6], [6, 2, 3, 0, 7, 4], [1, 4, 1]);
     expect(report.cases[1].summary).toBe("kvIndices[1] should be request 0's page for token 4, page 1; yours is 2 (page 2 is free: no request's tokens are on it).");
     expect(report.cases[3].summary).toBe('Not run: kvIndptr needs 4 entries and kvLastPageLen 3 before attention can run (see the cases above).');
+  });
+});
+
+describe('lesson 5: parent pointers of a token tree', () => {
+  const grade = (parents: number[]) => treeParents(`export const parents = [${parents}];\n`, engine);
+  const failedNames = (report: Awaited<ReturnType<typeof grade>>) => report.cases.filter((c) => !c.passed).map((c) => c.name);
+
+  test('a token attached to the wrong branch is named, and tree attention names the tokens that saw the wrong keys', async () => {
+    // " barked" (5) under " cat" (1) instead of " dog" (2).
+    const report = await grade([0, 0, 1, 1, 1, 3]);
+    expect(failedNames(report)).toEqual(["each token's parent", 'tree attention through your tree']);
+    expect(report.cases[2].summary).toBe('token 5 (" barked") should continue token 2 (" dog"); yours says token 1 (" cat").');
+    expect(report.cases[3].summary).toContain('for token 5 (" barked"):');
+  });
+
+  test('a parent drafted after its child is not a tree; the later cases wait', async () => {
+    const report = await grade([0, 3, 1, 1, 2, 3]);
+    expect(report.cases[1].summary).toBe('Not a token tree: token 2 (" dog") continues token 3, which is not drafted before it; a token continues the verified text (0) or an earlier draft token.');
+    expect(report.cases.slice(2).map((c) => c.summary.split(':')[0])).toEqual(['Not checked', 'Not run']);
   });
 });
