@@ -49,6 +49,9 @@ function diagnostic(node: Pick<Node, 'loc'>, message: string): Diagnostic {
 function count(node: Node, name: string): number | Diagnostic {
   if (node.type === 'Literal' && typeof node.value === 'number' && Number.isInteger(node.value) && node.value >= 0) return node.value;
   if (node.type === 'TSAsExpression' || node.type === 'TSSatisfiesExpression') return count(node.expression, name);
+  if (node.type === 'UnaryExpression' && node.operator === '-' && node.argument.type === 'Literal') {
+    return diagnostic(node, `\`${name}\` holds whole numbers from 0 up; a negative number is not one.`);
+  }
   return diagnostic(node, `\`${name}\` holds whole numbers written out (like 0, 3 or 12), not an expression: it is read, not run.`);
 }
 

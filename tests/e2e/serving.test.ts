@@ -96,6 +96,11 @@ test('tree speculation draws the drafted tree beside its attention mask, and run
   await expect(view.getByTestId('tree-attention-check')).toContainText(new RegExp(`scores all ${nodes} drafted tokens[^]*max \\|O − CPU reference\\| = [\\d.e+-]+ \\(within 0\\.00001\\)`), {
     timeout: 60_000,
   });
+  // A cleared draws box counts as 1 draw rather than stopping every step.
+  await view.getByRole('spinbutton', { name: 'depth 1' }).fill('');
+  await view.getByRole('button', { name: 'Step', exact: true }).click();
+  await expect(view.getByTestId('spec-stats')).toContainText(/^\s*1 steps,/);
+  await view.getByRole('spinbutton', { name: 'depth 1' }).fill('3');
   await view.getByRole('button', { name: 'Compare chain and tree' }).click();
   const rows = view.getByTestId('spec-comparison').locator('tbody tr');
   await expect(rows).toHaveCount(2);

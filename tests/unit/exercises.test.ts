@@ -207,6 +207,18 @@ describe('lesson 5: parent pointers of a token tree', () => {
     expect(report.cases[3].summary).toContain('for token 5 (" barked"):');
   });
 
+  test("the lesson's −1 for the prefix is a diagnostic that says why, and no case runs", async () => {
+    const report = await treeParents('export const parents = [-1, -1, 0, 0, 1, 2];\n', engine);
+    expect(report.cases).toEqual([]);
+    expect(report.diagnostics.map((d) => d.message)).toEqual(['`parents` holds whole numbers from 0 up; a negative number is not one.']);
+  });
+
+  test('too few entries, a token that does not exist, a token that continues itself: each said plainly', async () => {
+    expect((await grade([0, 0, 1])).cases[1].summary).toBe('Not a token tree: parents needs one entry per draft token (6) before it can be a tree; yours has 3.');
+    expect((await grade([0, 0, 1, 1, 2, 7])).cases[1].summary).toBe('Not a token tree: token 6 (" down") continues token 7, but the tokens are 0 to 6.');
+    expect((await grade([0, 2, 1, 1, 2, 3])).cases[1].summary).toBe('Not a token tree: token 2 (" dog") continues itself; a token continues the verified text (0) or an earlier draft token.');
+  });
+
   test('a parent drafted after its child is not a tree; the later cases wait', async () => {
     const report = await grade([0, 3, 1, 1, 2, 3]);
     expect(report.cases[1].summary).toBe('Not a token tree: token 2 (" dog") continues token 3, which is not drafted before it; a token continues the verified text (0) or an earlier draft token.');

@@ -21,10 +21,14 @@ const word = (token: number) => `token ${token} (${WORDS[token]})`;
 
 /** Why `parents` is not a tree whose parents come first, or undefined. */
 function notATree(parents: number[]): string | undefined {
-  if (parents.length !== PARENTS.length) return `parents needs one entry per draft token: ${PARENTS.length}, yours has ${parents.length}`;
+  if (parents.length !== PARENTS.length) return `parents needs one entry per draft token (${PARENTS.length}) before it can be a tree; yours has ${parents.length}`;
   const late = parents.findIndex((p, i) => p > i);
-  if (late !== -1) return `${word(late + 1)} continues token ${parents[late]}, which is not drafted before it: a token continues the verified text (0) or an earlier draft token`;
-  return undefined;
+  if (late === -1) return undefined;
+  const token = late + 1;
+  const parent = parents[late];
+  if (parent > PARENTS.length) return `${word(token)} continues token ${parent}, but the tokens are 0 to ${PARENTS.length}`;
+  if (parent === token) return `${word(token)} continues itself; a token continues the verified text (0) or an earlier draft token`;
+  return `${word(token)} continues token ${parent}, which is not drafted before it; a token continues the verified text (0) or an earlier draft token`;
 }
 
 function onePerToken(learner: Submission): CaseResult {
@@ -34,9 +38,8 @@ function onePerToken(learner: Submission): CaseResult {
 }
 
 function parentsFirst(learner: Submission): CaseResult {
-  const parents = learnerParents(learner);
-  const late = parents.findIndex((p, i) => p > i);
-  if (late !== -1) return { passed: false, summary: `Not a token tree: ${word(late + 1)} continues token ${parents[late]}, which is not drafted before it; a token continues the verified text (0) or an earlier draft token.` };
+  const why = notATree(learnerParents(learner));
+  if (why) return { passed: false, summary: `Not a token tree: ${why}.` };
   return { passed: true, summary: 'Every draft token continues the verified text or an earlier draft token.' };
 }
 
