@@ -194,50 +194,53 @@ test('lesson 2: a prediction written as an expression is marked on its line; ans
   await expect(exercise.getByTestId('exercise-diagnostics')).toContainText('it is read, not run');
 });
 
-test('lesson 3: a chunk that splits three requests fails only "one merge"; the answer runs its plan on the GPU and passes', async ({ page }) => {
-  await page.goto('/lessons/03-load-balancing');
+/**
+ * An answers exercise worked the way a learner would: a wrong answer first (its summary and first
+ * failed case checked), then the right one, which must pass every case. Returns the exercise.
+ */
+async function wrongThenRight(page: Page, id: string, wrong: { code: string; summary: string; failed: string }, right: { code: string; cases: number }): Promise<Locator> {
+  await page.goto(`/lessons/${id.split('/')[0]}`);
   await allCellsRan(page);
-  const exercise = await openExercise(page, '03-load-balancing/01-cut-and-place');
-  await typeInto(exercise, 'export const naiveMakespan = 3074;\nexport const chunk = 512;\nexport const makespan = 1542;');
+  const exercise = await openExercise(page, id);
+  await typeInto(exercise, wrong.code);
   await check(exercise);
-  await expect(exercise.getByTestId('exercise-summary')).toContainText('4 of 5 cases pass.');
-  const failed = exercise.locator('[data-testid="exercise-case"][data-passed="false"]');
-  await expect(failed).toHaveCount(1);
-  await expect(failed).toContainText('chunk 512 splits 3 requests');
+  await expect(exercise.getByTestId('exercise-summary')).toContainText(wrong.summary);
+  await expect(exercise.locator('[data-testid="exercise-case"][data-passed="false"]').first()).toContainText(wrong.failed);
+  await typeInto(exercise, right.code);
+  await check(exercise);
+  await expect(exercise.getByTestId('exercise-summary')).toContainText(`All ${right.cases} cases pass.`);
+  return exercise;
+}
 
-  await typeInto(exercise, 'export const naiveMakespan = 3074;\nexport const chunk = 1536;\nexport const makespan = 1540;');
-  await check(exercise);
-  await expect(exercise.getByTestId('exercise-summary')).toContainText('All 5 cases pass.');
+test('lesson 3: a chunk that splits three requests fails only "one merge"; the answer runs its plan on the GPU and passes', async ({ page }) => {
+  const exercise = await wrongThenRight(
+    page,
+    '03-load-balancing/01-cut-and-place',
+    { code: 'export const naiveMakespan = 3074;\nexport const chunk = 512;\nexport const makespan = 1542;', summary: '4 of 5 cases pass.', failed: 'chunk 512 splits 3 requests' },
+    { code: 'export const naiveMakespan = 3074;\nexport const chunk = 1536;\nexport const makespan = 1540;', cases: 5 },
+  );
   // The plan the learner chose ran on the decode kernel (SwiftShader's WebGPU here), merge included.
   await expect(exercise.locator('[data-testid="exercise-case"]').last()).toContainText("Your plan's 6 items and 1 merge, run by the decode kernel on your GPU, equal attention without any split.");
 });
 
 test('lesson 4: a full last page written as 0 is named, the engine refuses the table; the right table passes through paged attention', async ({ page }) => {
-  await page.goto('/lessons/04-paged-kv');
-  await allCellsRan(page);
-  const exercise = await openExercise(page, '04-paged-kv/01-page-table');
-  await typeInto(exercise, 'export const kvIndptr = [0, 2, 5, 6];\nexport const kvIndices = [6, 1, 3, 0, 7, 4];\nexport const kvLastPageLen = [1, 0, 1];');
-  await check(exercise);
-  await expect(exercise.getByTestId('exercise-summary')).toContainText('2 of 4 cases pass.');
-  await expect(exercise.locator('[data-testid="exercise-case"][data-passed="false"]').first()).toContainText('Request 1 has 12 tokens: its last page holds 4, not 0');
-
-  await typeInto(exercise, 'export const kvIndptr = [0, 2, 5, 6];\nexport const kvIndices = [6, 1, 3, 0, 7, 4];\nexport const kvLastPageLen = [1, 4, 1];');
-  await check(exercise);
-  await expect(exercise.getByTestId('exercise-summary')).toContainText('All 4 cases pass.');
+  const table = (last: string) => `export const kvIndptr = [0, 2, 5, 6];\nexport const kvIndices = [6, 1, 3, 0, 7, 4];\nexport const kvLastPageLen = [${last}];`;
+  const exercise = await wrongThenRight(
+    page,
+    '04-paged-kv/01-page-table',
+    { code: table('1, 0, 1'), summary: '2 of 4 cases pass.', failed: 'Request 1 has 12 tokens: its last page holds 4, not 0' },
+    { code: table('1, 4, 1'), cases: 4 },
+  );
   await expect(exercise.locator('[data-testid="exercise-case"]').last()).toContainText('Paged attention through your page table equals attention over the keys stored contiguously.');
 });
 
 test('lesson 5: a token on the wrong branch is named; the drawn tree passes through tree attention on the GPU', async ({ page }) => {
-  await page.goto('/lessons/05-speculative-decoding');
-  await allCellsRan(page);
-  const exercise = await openExercise(page, '05-speculative-decoding/01-tree-parents');
-  await typeInto(exercise, 'export const parents = [0, 0, 1, 1, 1, 3];');
-  await check(exercise);
-  await expect(exercise.getByTestId('exercise-summary')).toContainText('2 of 4 cases pass.');
-  await expect(exercise.locator('[data-testid="exercise-case"][data-passed="false"]').first()).toContainText('token 5 (" barked") should continue token 2 (" dog")');
-  await typeInto(exercise, 'export const parents = [0, 0, 1, 1, 2, 3];');
-  await check(exercise);
-  await expect(exercise.getByTestId('exercise-summary')).toContainText('All 4 cases pass.');
+  await wrongThenRight(
+    page,
+    '05-speculative-decoding/01-tree-parents',
+    { code: 'export const parents = [0, 0, 1, 1, 1, 3];', summary: '2 of 4 cases pass.', failed: 'token 5 (" barked") should continue token 2 (" dog")' },
+    { code: 'export const parents = [0, 0, 1, 1, 2, 3];', cases: 4 },
+  );
 });
 
 test('code typed less than 300 ms before the tab crashes is still there when the lesson is opened again', async ({ page, context }) => {
