@@ -35,10 +35,11 @@ export function planCeiling(naive: Plan): number {
 /**
  * The balanced and naive plans the decode kernel runs for `batch` on `workgroups` slots: the same
  * model as the engine's (each item's keys plus DECODE_ITEM_OVERHEAD, at most DECODE_CONCURRENCY
- * items streaming at once), so the plans drawn are the plans measured.
+ * items streaming at once), so the plans drawn are the plans measured. `chunk` forces the balanced
+ * plan's keys per chunk (left out, `plan()` picks it).
  */
-export function labPlans(batch: PlanBatch, workgroups: number): { balanced: Plan; naive: Plan } {
+export function labPlans(batch: PlanBatch, workgroups: number, chunk?: number): { balanced: Plan; naive: Plan } {
   const device = decodePlanDevice(workgroups);
   const options = { itemOverhead: DECODE_ITEM_OVERHEAD };
-  return { balanced: plan(batch, device, options), naive: naivePlan(batch, device, options) };
+  return { balanced: plan(batch, device, { ...options, chunk }), naive: naivePlan(batch, device, options) };
 }

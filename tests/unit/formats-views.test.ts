@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bsrFromBlocks, bsrFromMask, bsrStats, naivePlan, plan } from '#kernels/index.ts';
 import { blockGrid, cellPixels, divisors } from '#playground/viz/bsr-grid.ts';
 import { ganttBars, itemTitle, requestColor } from '#playground/viz/gantt.ts';
-import { presetBatch, presetKvLens } from '#playground/plan-presets.ts';
+import { labPlans, presetBatch, presetKvLens } from '#playground/plan-presets.ts';
 
 describe('blockGrid', () => {
   it('places each stored block at its row and column and leaves the rest empty', () => {
@@ -77,5 +77,12 @@ describe('plan presets', () => {
       const batch = presetBatch(preset, 4);
       expect(plan(batch, { workgroups: 32 }).maxLoad).toBeLessThanOrEqual(naivePlan(batch, { workgroups: 32 }).maxLoad);
     }
+  });
+
+  it("labPlans forces the balanced plan's chunk when given one, and otherwise lets plan() choose", () => {
+    const batch = presetBatch('skewed', 1);
+    expect(labPlans(batch, 32, 2048).balanced.chunkSize).toBe(2048);
+    expect(labPlans(batch, 32, 2048).naive).toEqual(labPlans(batch, 32).naive);
+    expect(labPlans(batch, 32).balanced.chunkSize).toBe(512);
   });
 });
