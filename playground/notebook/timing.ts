@@ -14,6 +14,14 @@ export interface TimeOptions {
   cpu?: () => { o: Float32Array; lse: Float32Array };
 }
 
+/**
+ * Whether the engine runs on a hardware GPU: WebGPU and not SwiftShader (a CPU Vulkan driver). Lessons
+ * give a hardware GPU work long enough to time, and a software GPU or the CPU a size that ends in seconds.
+ */
+export function onHardwareGpu(engine: Engine): boolean {
+  return engine.backend === 'webgpu' && !/swiftshader/i.test(engine.description);
+}
+
 export interface Timed {
   ms: number;
   /** The last run's result. */
