@@ -11,7 +11,7 @@ import {
   type AttentionArgs,
 } from '#kernels/index.ts';
 import { maxTileRows, tileRowsFor } from '#kernels/gpu/ragged-attention.ts';
-import { benchmark, benchSetup, gpuMs, keepAlive, report, section, variant, verify as verifyOn } from './common.ts';
+import { benchmark, benchSetup, gpuMs, keepAlive, report, requested, section, variant, verify as verifyOn } from './common.ts';
 
 const { engine, bandwidth, device } = await benchSetup();
 
@@ -176,7 +176,7 @@ if (section('plans-prefill')) {
   }
 }
 
-if (process.env.BENCH_ONLY?.split(',').includes('plans-prefill-sweep')) {
+if (requested('plans-prefill-sweep')) {
   // The tiled prefill kernel under given plans (chunks of 256 keys to unsplit) against its default
   // launch, for batches from an append onto a long cache to a full prefill: data for a plan model
   // of the prefill kernel like the decode kernel's.
@@ -204,7 +204,7 @@ if (process.env.BENCH_ONLY?.split(',').includes('plans-prefill-sweep')) {
   }
 }
 
-if (process.env.BENCH_ONLY?.split(',').includes('decode-sweep')) {
+if (requested('decode-sweep')) {
   // Tuning table for the decode kernel's shape: query heads per workgroup × lanes per key × keys
   // each slot loads before use, on the paged decode benchmark shape.
   const ragged = randomBatch({ qoLens: Array(64).fill(1), kvLens: Array(64).fill(4096), numQoHeads: 32, numKvHeads: 8, headDim: 128, causal: true, seed: 1 });

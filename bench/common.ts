@@ -26,6 +26,11 @@ export function section(name: string): boolean {
   return !only || only.includes(name);
 }
 
+/** Whether an on-request section (a sweep: long, for tuning) runs: only when BENCH_ONLY names it. */
+export function requested(name: string): boolean {
+  return only?.includes(name) ?? false;
+}
+
 export function report(name: string, fields: Record<string, number | string>): void {
   console.log(JSON.stringify({ bench: name, ...fields }));
 }

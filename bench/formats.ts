@@ -11,7 +11,7 @@ import {
   type AttentionArgs, type BsrLayout, type CompiledVariant,
 } from '#kernels/index.ts';
 import { maxTileRows, tileRowsFor } from '#kernels/gpu/ragged-attention.ts';
-import { benchSetup, gpuMs, keepAlive, only, report, section, verify } from './common.ts';
+import { benchSetup, gpuMs, keepAlive, report, requested, section, verify } from './common.ts';
 
 const { engine, device } = await benchSetup();
 
@@ -77,27 +77,38 @@ if (section('sparse')) {
   }
 }
 
+/** The shared-prefix batch of the cascade sections: 32/8 heads, head dim 128, pages of 16; every request 256 keys of its own. */
+const PREFIX_SPEC = { numQoHeads: 32, numKvHeads: 8, headDim: 128, pageSize: 16 };
+
+/**
+ * B requests sharing a prefixLen-key prefix on the same pages (`shared`), each with 256 keys of its
+ * own, and the same batch with one own key (`noOwn`: cascade's time is then its shared level and
+ * merge); `folded` is the shared level's shape as cascade runs it (GQA heads folded into rows).
+ */
+function prefixBatches(B: number, prefixLen: number) {
+  const shared = sharedPrefixBatch({ ...PREFIX_SPEC, prefixLen, suffixLens: Array<number>(B).fill(256), seed: 9 });
+  const noOwn = sharedPrefixBatch({ ...PREFIX_SPEC, prefixLen, suffixLens: Array<number>(B).fill(1), seed: 9 });
+  const levels = cascadeLevels(shared, prefixLen);
+  return { shared, noOwn, levels, folded: checkAttentionArgs(foldQueryHeads(levels.prefix)) };
+}
+
 if (section('cascade')) {
   // Shared-prefix decode: 64 requests share a 4096-key prefix, each has 256 keys of its own; 32
   // query heads over 8 KV heads, head dim 128, pages of 16. Three ways: the decode kernel over each
   // request's full KV with the prefix on shared pages (a prefix cache: the GPU's L2 may hold the
   // shared pages), the same with every request holding its own copy of the prefix (what a cache
   // without sharing stores), and cascade (the prefix once for all 64 queries, merged by LSE).
-  const spec = { numQoHeads: 32, numKvHeads: 8, headDim: 128, pageSize: 16 };
-  const small = sharedPrefixBatch({ ...spec, prefixLen: 512, suffixLens: [0, 7, 100, 256], seed: 3 });
+  const small = sharedPrefixBatch({ ...PREFIX_SPEC, prefixLen: 512, suffixLens: [0, 7, 100, 256], seed: 3 });
   await verify(engine, 'cascade', { ...small, sharedPrefix: 512 }, referenceAttention(small));
   const B = Number(process.env.BENCH_CASCADE_BATCH ?? 64);
   const prefixLen = Number(process.env.BENCH_CASCADE_PREFIX ?? 4096);
-  const suffixLens = Array<number>(B).fill(256);
   console.error(`# cascade: ${B} requests, prefix ${prefixLen}, 256 own keys each`);
-  const shared = sharedPrefixBatch({ ...spec, prefixLen, suffixLens, seed: 9 });
-  const copies = sharedPrefixBatch({ ...spec, prefixLen, suffixLens, seed: 9, copies: true });
+  const { shared, noOwn, levels, folded } = prefixBatches(B, prefixLen);
+  const copies = sharedPrefixBatch({ ...PREFIX_SPEC, prefixLen, suffixLens: Array<number>(B).fill(256), seed: 9, copies: true });
   const sharedMs = await gpuMs(engine, shared);
   const copiesMs = await gpuMs(engine, copies);
   const cascadeMs = await gpuMs(engine, { ...shared, sharedPrefix: prefixLen });
   // The shared level's key splits follow planWorkgroups (cascadeSplits, default 1024).
-  const levels = cascadeLevels(shared, prefixLen);
-  const folded = checkAttentionArgs(foldQueryHeads(levels.prefix));
   const tileRows = tileRowsFor(maxTileRows(device), folded);
   for (const planWorkgroups of [512, 1024, 2048]) {
     const tuned = await createEngine({ backend: 'webgpu', device, planWorkgroups });
@@ -108,7 +119,6 @@ if (section('cascade')) {
   // Where cascade's time goes: its own level alone (each request's 256 keys on the decode kernel),
   // and cascade with no own keys (the shared level, a one-key own level and the merge).
   const ownMs = await gpuMs(engine, levels.suffix);
-  const noOwn = sharedPrefixBatch({ ...spec, prefixLen, suffixLens: Array<number>(B).fill(1), seed: 9 });
   const sharedLevelMs = await gpuMs(engine, { ...noOwn, sharedPrefix: prefixLen });
   report('cascade parts', { ownLevelMs: +ownMs.toFixed(4), cascadeWithOneOwnKeyMs: +sharedLevelMs.toFixed(4), cascadeMs: +cascadeMs.toFixed(4) });
   report('shared-prefix decode (B64 H32/8 d128 page16, prefix 4096 + 256 own)', {
@@ -122,13 +132,9 @@ if (section('cascade')) {
 
 // On request (BENCH_ONLY=cascade-sweep): cascade under the tiled kernel's tuning knobs, to find
 // where the shared level's time goes (query rows per workgroup, prefetching, key splits).
-if (only?.includes('cascade-sweep')) {
-  const spec = { numQoHeads: 32, numKvHeads: 8, headDim: 128, pageSize: 16 };
-  const B = 64;
+if (requested('cascade-sweep')) {
   const prefixLen = 4096;
-  const shared = sharedPrefixBatch({ ...spec, prefixLen, suffixLens: Array<number>(B).fill(256), seed: 9 });
-  const noOwn = sharedPrefixBatch({ ...spec, prefixLen, suffixLens: Array<number>(B).fill(1), seed: 9 });
-  const folded = checkAttentionArgs(foldQueryHeads(cascadeLevels(shared, prefixLen).prefix));
+  const { shared, noOwn, folded } = prefixBatches(64, prefixLen);
   report('cascade-sweep baseline', { fullKvSharedPagesMs: +(await gpuMs(engine, shared)).toFixed(4) });
   for (const prefillTileRows of [64, 128] as const) {
     for (const prefillPrefetch of [true, false]) {
