@@ -28,7 +28,8 @@ function tokensOnPage(b: number, p: number): string {
 }
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-const numbers = (learner: Submission, name: string): number[] => (Array.isArray(learner.answers[name]) ? (learner.answers[name] as number[]) : []);
+/** An answer array (the source format has checked it is whole numbers ≥ 0). */
+const numbers = (learner: Submission, name: string) => learner.answers[name] as number[];
 
 function indptrCase(learner: Submission): CaseResult {
   const indptr = numbers(learner, 'kvIndptr');

@@ -14,7 +14,8 @@ const treeVariant = (() => {
   return compiled.variant;
 })();
 
-const learnerParents = (learner: Submission): number[] => (Array.isArray(learner.answers.parents) ? (learner.answers.parents as number[]) : []);
+/** The answer (the source format has checked it is whole numbers ≥ 0). */
+const learnerParents = (learner: Submission) => learner.answers.parents as number[];
 /** Token numbers (0 verified, 1 … 6 drafted) to treeMask's parent indices (-1 the prefix, 0 … 5 drafted). */
 const toTree = (parents: number[]) => parents.map((p) => p - 1);
 const word = (token: number) => `token ${token} (${WORDS[token]})`;
