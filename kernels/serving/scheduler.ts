@@ -86,12 +86,58 @@ function leastSquares(rows: readonly number[][], y: readonly number[], columns: 
 
 export type Policy = 'prefill-first' | 'decode-first' | 'sarathi';
 
-export interface SchedulerOptions {
-  policy: Policy;
-  cost?: CostModel;
-  /** Sarathi-Serve's token budget per iteration (decodes plus prefill chunks). */
-  tokenBudget?: number;
+/** A request the scheduler has admitted: its KV cache is held until its last output token. */
+export interface RunningRequest {
+  id: number;
+  arrivalMs: number;
+  promptLen: number;
+  outputLen: number;
+  /** Prompt tokens processed so far; the request decodes once this reaches promptLen. */
+  prefilled: number;
+  /** Output tokens produced so far (the pass that finishes the prompt produces the first). */
+  generated: number;
+}
+
+/** A request that has arrived and waits to be admitted. */
+export interface WaitingRequest {
+  id: number;
+  arrivalMs: number;
+  promptLen: number;
+  outputLen: number;
+}
+
+/** What a scheduler sees before each iteration (fresh copies: changing them changes nothing). */
+export interface SchedulerState {
+  nowMs: number;
+  /** Sarathi-Serve's token budget per iteration (decodes plus prompt tokens); other policies may ignore it. */
+  tokenBudget: number;
   /** Most requests running at once (the KV memory limit, in requests). */
+  maxRunning: number;
+  /** Admitted requests, in the order they were admitted. */
+  running: RunningRequest[];
+  /** Arrived, not yet admitted, in arrival order. */
+  waiting: WaitingRequest[];
+}
+
+/**
+ * One iteration's batch: prompt tokens per request (a whole prompt or a chunk; naming a waiting
+ * request admits it) and the ids of running requests that decode one token each.
+ */
+export interface ScheduledBatch {
+  prefill: { id: number; tokens: number }[];
+  decodes: number[];
+}
+
+/** A batching policy: called before every iteration, it chooses the iteration's batch. */
+export type SchedulePolicy = (state: SchedulerState) => ScheduledBatch;
+
+export interface SchedulerOptions {
+  /** A built-in policy by name, or your own. */
+  policy: Policy | SchedulePolicy;
+  cost?: CostModel;
+  /** Sarathi-Serve's token budget per iteration (decodes plus prefill chunks); default 512. */
+  tokenBudget?: number;
+  /** Most requests running at once (the KV memory limit, in requests); default 64. */
   maxRunning?: number;
 }
 
@@ -120,6 +166,69 @@ export interface SimulationResult {
   throughput: number;
 }
 
+/** A batch a policy returned that the simulator cannot run, with the iteration and the reason. */
+export class ScheduleError extends Error {
+  constructor(
+    readonly iteration: number,
+    readonly nowMs: number,
+    reason: string,
+  ) {
+    super(`iteration ${iteration} (at ${nowMs.toFixed(1)} ms): ${reason}`);
+    this.name = 'ScheduleError';
+  }
+}
+
+const promptLeft = (r: RunningRequest | WaitingRequest) => r.promptLen - ('prefilled' in r ? r.prefilled : 0);
+const isDecoding = (r: RunningRequest) => r.prefilled === r.promptLen;
+
+/**
+ * Prefill-first: whenever prompts wait, an iteration prefills them whole (admitting up to the
+ * running limit) and running decodes wait: high throughput, long stalls between tokens (vLLM's
+ * default before chunked prefill).
+ */
+export function prefillFirst(state: SchedulerState): ScheduledBatch {
+  const admitted = state.waiting.slice(0, Math.max(0, state.maxRunning - state.running.length));
+  const prompts = [...state.running.filter((r) => promptLeft(r) > 0), ...admitted];
+  if (prompts.length) return { prefill: prompts.map((r) => ({ id: r.id, tokens: promptLeft(r) })), decodes: [] };
+  return { prefill: [], decodes: state.running.filter(isDecoding).map((r) => r.id) };
+}
+
+/** Decode-first: running requests decode; a new prompt is admitted only when none are running: smooth token gaps, low throughput. */
+export function decodeFirst(state: SchedulerState): ScheduledBatch {
+  if (!state.running.length && state.waiting.length) return { prefill: [{ id: state.waiting[0].id, tokens: state.waiting[0].promptLen }], decodes: [] };
+  return {
+    prefill: state.running.filter((r) => promptLeft(r) > 0).map((r) => ({ id: r.id, tokens: promptLeft(r) })),
+    decodes: state.running.filter(isDecoding).map((r) => r.id),
+  };
+}
+
+/**
+ * Sarathi-Serve's stall-free batching: every iteration runs all decodes, then fills the rest of the
+ * token budget with prompt chunks, first come first served (admitting up to the running limit).
+ */
+export function sarathi(state: SchedulerState): ScheduledBatch {
+  const decodes = state.running.filter(isDecoding).map((r) => r.id);
+  let room = state.tokenBudget - decodes.length;
+  let running = state.running.length;
+  const prefill: ScheduledBatch['prefill'] = [];
+  for (const r of [...state.running, ...state.waiting]) {
+    if (room <= 0) break;
+    const left = promptLeft(r);
+    if (left <= 0) continue;
+    if (!('prefilled' in r)) {
+      if (running >= state.maxRunning) break;
+      running++;
+    }
+    const tokens = Math.min(left, room);
+    prefill.push({ id: r.id, tokens });
+    room -= tokens;
+  }
+  return { prefill, decodes };
+}
+
+/** The built-in policies, by name. */
+export const POLICIES: Readonly<Record<Policy, SchedulePolicy>> = { 'prefill-first': prefillFirst, 'decode-first': decodeFirst, sarathi };
+
 interface Running {
   request: WorkloadRequest;
   prefilled: number;
@@ -128,62 +237,59 @@ interface Running {
 }
 
 /**
- * Iteration-level batching under three policies:
- * - prefill-first: whenever requests wait, an iteration prefills whole prompts (up to the running
- *   limit) and running decodes wait: high throughput, long stalls between tokens (vLLM's default);
- * - decode-first: running requests decode; a new prompt is admitted only when none are running:
- *   smooth token gaps, low throughput;
- * - sarathi: every iteration runs all decodes plus prompt chunks up to the token budget
- *   (stall-free batching with chunked prefill, Sarathi-Serve).
+ * Iteration-level batching: before each iteration the policy picks the batch, the cost model
+ * times it, and every request's tokens are stamped with the iteration's end. A batch the
+ * simulator cannot run (a decode of a request still prefilling, more prompt tokens than are
+ * left, too many admitted, an empty batch while work waits) throws a ScheduleError naming the
+ * iteration. Every non-empty batch makes progress, so the simulation ends.
  */
 export function simulate(workload: readonly WorkloadRequest[], options: SchedulerOptions): SimulationResult {
   const cost = options.cost ?? DEFAULT_COST;
-  const budget = options.tokenBudget ?? 512;
+  const tokenBudget = options.tokenBudget ?? 512;
   const maxRunning = options.maxRunning ?? 64;
+  const policy = typeof options.policy === 'function' ? options.policy : POLICIES[options.policy];
+  if (!policy) throw new RangeError(`no policy '${String(options.policy)}'; the built-in ones are ${Object.keys(POLICIES).join(', ')}`);
+  for (const request of workload) {
+    if (!(Number.isInteger(request.promptLen) && request.promptLen >= 1 && Number.isInteger(request.outputLen) && request.outputLen >= 1)) {
+      throw new RangeError(`request ${request.id} needs a prompt and at least one output token, in whole tokens`);
+    }
+  }
   const pending = [...workload].sort((a, b) => a.arrivalMs - b.arrivalMs || a.id - b.id);
+  const waiting: WorkloadRequest[] = [];
   const running: Running[] = [];
   const done: RequestMetrics[] = [];
   const iterations: Iteration[] = [];
   let now = 0;
-  while (pending.length || running.length) {
-    const arrived = () => pending.length > 0 && pending[0].arrivalMs <= now;
-    if (!running.length && !arrived()) now = pending[0].arrivalMs;
-    const prefill: { id: number; tokens: number }[] = [];
-    const decoding = running.filter((r) => r.prefilled === r.request.promptLen);
-    let decodes: Running[] = [];
-    if (options.policy === 'prefill-first') {
-      while (arrived() && running.length < maxRunning) running.push(start(pending.shift()!));
-      const prefilling = running.filter((r) => r.prefilled < r.request.promptLen);
-      if (prefilling.length) {
-        for (const r of prefilling) prefill.push({ id: r.request.id, tokens: r.request.promptLen - r.prefilled });
-      } else decodes = decoding;
-    } else if (options.policy === 'decode-first') {
-      if (!running.length && arrived()) running.push(start(pending.shift()!));
-      const prefilling = running.filter((r) => r.prefilled < r.request.promptLen);
-      for (const r of prefilling) prefill.push({ id: r.request.id, tokens: r.request.promptLen - r.prefilled });
-      decodes = decoding;
-    } else {
-      decodes = decoding;
-      let room = budget - decodes.length;
-      while (arrived() && running.length < maxRunning) running.push(start(pending.shift()!));
-      for (const r of running) {
-        if (room <= 0) break;
-        const left = r.request.promptLen - r.prefilled;
-        if (left <= 0) continue;
-        const chunk = Math.min(left, room);
-        prefill.push({ id: r.request.id, tokens: chunk });
-        room -= chunk;
-      }
+  while (pending.length || waiting.length || running.length) {
+    if (!running.length && !waiting.length && pending[0].arrivalMs > now) now = pending[0].arrivalMs;
+    while (pending.length && pending[0].arrivalMs <= now) waiting.push(pending.shift()!);
+    const state: SchedulerState = {
+      nowMs: now,
+      tokenBudget,
+      maxRunning,
+      running: running.map((r) => ({ ...r.request, prefilled: r.prefilled, generated: r.generated })),
+      waiting: waiting.map((r) => ({ ...r })),
+    };
+    const batch = checkBatch(policy(state), running, waiting, maxRunning, iterations.length, now);
+    const prefilledBefore = new Map(running.map((r) => [r.request.id, r.prefilled]));
+    for (const p of batch.prefill) {
+      if (prefilledBefore.has(p.id)) continue;
+      const at = waiting.findIndex((r) => r.id === p.id);
+      running.push({ request: waiting[at], prefilled: 0, generated: 0, tokenTimes: [] });
+      waiting.splice(at, 1);
+      prefilledBefore.set(p.id, 0);
     }
-    const tokens = prefill.reduce((sum, p) => sum + p.tokens, 0) + decodes.length;
+    const byId = new Map(running.map((r) => [r.request.id, r]));
+    const decodes = batch.decodes.map((id) => byId.get(id)!);
+    const tokens = batch.prefill.reduce((sum, p) => sum + p.tokens, 0) + decodes.length;
     const kvTokens = decodes.reduce((sum, r) => sum + r.request.promptLen + r.generated, 0);
     // A chunk's queries attend to the earlier chunks and causally to themselves.
-    const prefillPairs = prefill.reduce((sum, p) => sum + p.tokens * ((p.tokens + 1) / 2 + (running.find((r) => r.request.id === p.id)?.prefilled ?? 0)), 0);
+    const prefillPairs = batch.prefill.reduce((sum, p) => sum + p.tokens * ((p.tokens + 1) / 2 + prefilledBefore.get(p.id)!), 0);
     const ms = cost.fixedMs + cost.perTokenMs * tokens + cost.perKvTokenMs * kvTokens + cost.perPrefillPairMs * prefillPairs;
-    iterations.push({ startMs: now, ms, prefill, decodes: decodes.map((r) => r.request.id) });
+    iterations.push({ startMs: now, ms, prefill: batch.prefill.map((p) => ({ ...p })), decodes: [...batch.decodes] });
     now += ms;
-    for (const p of prefill) {
-      const r = running.find((x) => x.request.id === p.id)!;
+    for (const p of batch.prefill) {
+      const r = byId.get(p.id)!;
       r.prefilled += p.tokens;
       // The pass that finishes a prompt also yields its first output token.
       if (r.prefilled === r.request.promptLen) emit(r, now);
@@ -206,9 +312,70 @@ export function simulate(workload: readonly WorkloadRequest[], options: Schedule
   return { iterations, requests: done.sort((a, b) => a.id - b.id), makespanMs: now, throughput: outputTokens / (now / 1000) };
 }
 
-function start(request: WorkloadRequest): Running {
-  if (request.promptLen < 1 || request.outputLen < 1) throw new RangeError(`request ${request.id} needs a prompt and at least one output token`);
-  return { request, prefilled: 0, generated: 0, tokenTimes: [] };
+/** The policy's batch, checked against the state it was chosen for; a ScheduleError says what is wrong. */
+function checkBatch(batch: unknown, running: readonly Running[], waiting: readonly WorkloadRequest[], maxRunning: number, iteration: number, now: number): ScheduledBatch {
+  const fail = (reason: string): never => {
+    throw new ScheduleError(iteration, now, reason);
+  };
+  const shape = 'the schedule must return { prefill: [{ id, tokens }, ...], decodes: [id, ...] }';
+  if (typeof batch !== 'object' || batch === null) fail(`${shape}; it returned ${describe(batch)}`);
+  const { prefill, decodes } = batch as Record<string, unknown>;
+  if (!Array.isArray(prefill)) fail(`${shape}; its prefill is ${describe(prefill)}`);
+  if (!Array.isArray(decodes)) fail(`${shape}; its decodes is ${describe(decodes)}`);
+  const runningById = new Map(running.map((r) => [r.request.id, r]));
+  const waitingById = new Map(waiting.map((r) => [r.id, r]));
+  const seen = new Set<number>();
+  let admitted = 0;
+  const checkedPrefill = (prefill as unknown[]).map((entry, i) => {
+    const where = `prefill[${i}]`;
+    if (typeof entry !== 'object' || entry === null) return fail(`${where} is ${describe(entry)}, not { id, tokens }`);
+    const { id, tokens } = entry as Record<string, unknown>;
+    if (typeof id !== 'number') return fail(`${where}.id is ${describe(id)}, not a request id`);
+    if (seen.has(id)) fail(`${where} names request ${id} a second time in one batch`);
+    seen.add(id);
+    const r = runningById.get(id);
+    const w = waitingById.get(id);
+    if (!r && !w) fail(`${where} names request ${id}, which is neither running nor waiting (${choices(running, waiting)})`);
+    const left = r ? r.request.promptLen - r.prefilled : w!.promptLen;
+    if (left === 0) fail(`${where} gives prompt tokens to request ${id}, whose prompt is done (it decodes now)`);
+    if (!(typeof tokens === 'number' && Number.isInteger(tokens) && tokens >= 1 && tokens <= left)) {
+      fail(`${where}.tokens is ${describe(tokens)}; request ${id} has ${left} prompt token${left === 1 ? '' : 's'} left, so it takes a whole number from 1 to ${left}`);
+    }
+    if (w) admitted++;
+    return { id, tokens: tokens as number };
+  });
+  if (running.length + admitted > maxRunning) {
+    fail(`the batch admits ${admitted} waiting request${admitted === 1 ? '' : 's'} beside ${running.length} running, over the limit of ${maxRunning} running at once (maxRunning)`);
+  }
+  const decoding = new Set<number>();
+  const checkedDecodes = (decodes as unknown[]).map((id, i) => {
+    const where = `decodes[${i}]`;
+    if (typeof id !== 'number') return fail(`${where} is ${describe(id)}, not a request id`);
+    const r = runningById.get(id);
+    if (!r) fail(`${where} names request ${id}, which is not running${waitingById.has(id) ? ' (it waits: prefill its prompt first)' : ''}`);
+    if (r!.prefilled < r!.request.promptLen) fail(`${where} names request ${id}, which is still prefilling (${r!.prefilled} of ${r!.request.promptLen} prompt tokens done)`);
+    if (decoding.has(id)) fail(`${where} names request ${id} a second time in one batch`);
+    decoding.add(id);
+    return id;
+  });
+  if (!checkedPrefill.length && !checkedDecodes.length) {
+    fail(`the schedule returned an empty batch with ${running.length} running and ${waiting.length} waiting: nothing would ever finish`);
+  }
+  return { prefill: checkedPrefill, decodes: checkedDecodes };
+}
+
+/** The ids a batch may name now, in words. */
+function choices(running: readonly Running[], waiting: readonly WorkloadRequest[]): string {
+  const list = (ids: number[]) => (ids.length ? (ids.length > 8 ? `${ids.slice(0, 8).join(', ')} and ${ids.length - 8} more` : ids.join(', ')) : 'none');
+  return `running: ${list(running.map((r) => r.request.id))}; waiting: ${list(waiting.map((r) => r.id))}`;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 function emit(r: Running, time: number): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitCostModel, poissonArrivals, quantile, shareGptLike, simulate, summarize, uniformLengths, type CostModel } from '#kernels/index.ts';
+import { fitCostModel, poissonArrivals, quantile, sarathi, ScheduleError, shareGptLike, simulate, summarize, uniformLengths, type CostModel, type SchedulePolicy, type SchedulerState } from '#kernels/index.ts';
 
 const cost: CostModel = { fixedMs: 10, perTokenMs: 0.1, perKvTokenMs: 0, perPrefillPairMs: 0 };
 
@@ -43,6 +43,53 @@ describe('batch schedulers', () => {
     const sarathi = summarize(simulate(workload, { policy: 'sarathi' }));
     expect(decodeFirst.tbtP99).toBeLessThanOrEqual(sarathi.tbtP99);
     expect(decodeFirst.throughput).toBeLessThan(sarathi.throughput / 2);
+  });
+
+  it('runs a policy given as a function, showing it copies of the state before each iteration', () => {
+    const workload = poissonArrivals(uniformLengths(20, 64, 512, 2), 20, 3);
+    const seen: SchedulerState[] = [];
+    const spy: SchedulePolicy = (state) => {
+      seen.push(structuredClone(state));
+      const batch = sarathi(state);
+      state.running.forEach((r) => (r.prefilled = -5)); // changing the copies changes nothing
+      state.waiting.length = 0;
+      return batch;
+    };
+    const mine = simulate(workload, { policy: spy, tokenBudget: 256, maxRunning: 6 });
+    expect(mine).toEqual(simulate(workload, { policy: 'sarathi', tokenBudget: 256, maxRunning: 6 }));
+    expect(seen).toHaveLength(mine.iterations.length);
+    for (const [i, state] of seen.entries()) {
+      expect(state.nowMs).toBe(mine.iterations[i].startMs);
+      expect(state.tokenBudget).toBe(256);
+      expect(state.running.length).toBeLessThanOrEqual(6);
+      expect(state.waiting.every((w) => w.arrivalMs <= state.nowMs)).toBe(true);
+    }
+    expect(Math.max(...seen.map((s) => s.waiting.length))).toBeGreaterThan(0);
+  });
+
+  it('refuses a batch it cannot run with a ScheduleError naming the iteration and the entry', () => {
+    const two = [
+      { id: 0, arrivalMs: 0, promptLen: 10, outputLen: 3 },
+      { id: 1, arrivalMs: 0, promptLen: 20, outputLen: 3 },
+    ];
+    const run = (policy: SchedulePolicy, maxRunning = 64) => () => simulate(two, { policy, cost, maxRunning });
+    const first = (batch: unknown): SchedulePolicy => (state) => (state.running.length ? sarathi(state) : (batch as ReturnType<SchedulePolicy>));
+    expect(run(first(undefined))).toThrow(ScheduleError);
+    expect(run(first(undefined))).toThrow('iteration 0 (at 0.0 ms): the schedule must return { prefill: [{ id, tokens }, ...], decodes: [id, ...] }; it returned undefined');
+    expect(run(first({ prefill: [{ id: 0, tokens: 10 }] }))).toThrow('its decodes is undefined');
+    expect(run(first({ prefill: [{ id: 0, tokens: 11 }], decodes: [] }))).toThrow('prefill[0].tokens is 11; request 0 has 10 prompt tokens left, so it takes a whole number from 1 to 10');
+    expect(run(first({ prefill: [{ id: 0, tokens: 2.5 }], decodes: [] }))).toThrow('prefill[0].tokens is 2.5');
+    expect(run(first({ prefill: [{ id: 7, tokens: 1 }], decodes: [] }))).toThrow('prefill[0] names request 7, which is neither running nor waiting (running: none; waiting: 0, 1)');
+    expect(run(first({ prefill: [{ id: 0, tokens: 1 }, { id: 0, tokens: 1 }], decodes: [] }))).toThrow('prefill[1] names request 0 a second time in one batch');
+    expect(run(first({ prefill: [], decodes: [1] }))).toThrow('decodes[0] names request 1, which is not running (it waits: prefill its prompt first)');
+    expect(run(first({ prefill: [], decodes: [] }))).toThrow('the schedule returned an empty batch with 0 running and 2 waiting: nothing would ever finish');
+    expect(run(first({ prefill: [{ id: 0, tokens: 1 }, { id: 1, tokens: 1 }], decodes: [] }), 1)).toThrow(
+      'the batch admits 2 waiting requests beside 0 running, over the limit of 1 running at once (maxRunning)',
+    );
+    // A decode of a request whose prompt is only half done.
+    const early: SchedulePolicy = (state) => (state.running.length ? { prefill: [], decodes: [0] } : { prefill: [{ id: 0, tokens: 5 }], decodes: [] });
+    expect(run(early)).toThrow('iteration 1 (at 10.5 ms): decodes[0] names request 0, which is still prefilling (5 of 10 prompt tokens done)');
+    expect(() => simulate(two, { policy: 'fastest' as never })).toThrow("no policy 'fastest'; the built-in ones are prefill-first, decode-first, sarathi");
   });
 
   it('fits a cost model to measured iterations', () => {
