@@ -8,6 +8,7 @@
 import { Parser } from 'acorn';
 import { tsPlugin } from '@sveltejs/acorn-typescript';
 import { compileVariant, type CompiledVariant, type Diagnostic } from '#kernels/index.ts';
+import { compileProgram } from './program.ts';
 
 export interface AnswerSpec {
   name: string;
@@ -16,9 +17,11 @@ export interface AnswerSpec {
 }
 
 export interface SourceFormat {
-  /** True when the source holds a variant's hooks; false for answers only. */
+  /** True when the source holds a variant's hooks; false for answers only (or a program). */
   variant: boolean;
   answers: AnswerSpec[];
+  /** The source is a program (TypeScript run in a sandbox, `program.ts`) exporting these functions. */
+  program?: { exports: string[] };
 }
 
 /** The format of lesson 1's exercises: a variant and nothing else. */
@@ -27,7 +30,7 @@ export const VARIANT_ONLY: SourceFormat = { variant: true, answers: [] };
 export type AnswerValue = number | number[];
 
 export type ReadSource =
-  | { ok: true; variant?: CompiledVariant; answers: Record<string, AnswerValue> }
+  | { ok: true; variant?: CompiledVariant; answers: Record<string, AnswerValue>; /** A program's compiled JavaScript. */ program?: string }
   | { ok: false; diagnostics: Diagnostic[] };
 
 interface Node {
@@ -75,7 +78,7 @@ function answerValue(init: Node | null, spec: AnswerSpec, declaration: Node): An
  * with the answers' declarations blanked out. Errors are diagnostics with the learner's lines.
  */
 export function readSource(source: string, format: SourceFormat): ReadSource {
-  if (format.answers.length === 0) {
+  if (format.answers.length === 0 && !format.program) {
     if (!format.variant) return { ok: true, answers: {} };
     const compiled = compileVariant(source);
     return compiled.ok ? { ok: true, variant: compiled.variant, answers: {} } : { ok: false, diagnostics: compiled.errors };
@@ -118,6 +121,7 @@ export function readSource(source: string, format: SourceFormat): ReadSource {
       diagnostics.push({ line: end.line, column: end.column + 1, endLine: end.line, endColumn: end.column + 1, message: `Your code has no answer \`export const ${spec.name} = ...;\`.` });
     }
   }
+  if (format.program) return readProgram(source, program, format.program.exports, answers, diagnostics);
   if (!format.variant) {
     const other = (program.body as Node[]).find((s) => s.start !== s.end && rest.slice(s.start, s.end).trim() !== '');
     if (other) diagnostics.push(diagnostic(other, `Only the answers (${format.answers.map((a) => `\`${a.name}\``).join(', ')}) belong here; this exercise runs no code.`));
@@ -127,4 +131,31 @@ export function readSource(source: string, format: SourceFormat): ReadSource {
   if (!compiled.ok) diagnostics.push(...compiled.errors);
   if (diagnostics.length || !compiled.ok) return { ok: false, diagnostics: diagnostics.sort((a, b) => a.line - b.line || a.column - b.column) };
   return { ok: true, variant: compiled.variant, answers };
+}
+
+/** A program's checks before it is compiled: it imports nothing and exports each wanted function. */
+function readProgram(source: string, program: Node, wanted: string[], answers: Record<string, AnswerValue>, diagnostics: Diagnostic[]): ReadSource {
+  const exported = new Set<string>();
+  for (const statement of program.body as Node[]) {
+    if (statement.type === 'ImportDeclaration') {
+      diagnostics.push(diagnostic(statement, 'This code runs on its own: it imports nothing (everything it needs is passed to it).'));
+    }
+    const declaration = statement.type === 'ExportNamedDeclaration' ? statement.declaration : undefined;
+    if (declaration?.type === 'FunctionDeclaration') exported.add(declaration.id.name);
+    if (declaration?.type === 'VariableDeclaration') {
+      for (const d of declaration.declarations as Node[]) {
+        if (d.id.type === 'Identifier' && /FunctionExpression$/.test(d.init?.type ?? '')) exported.add(d.id.name);
+      }
+    }
+  }
+  for (const name of wanted) {
+    if (!exported.has(name)) {
+      const end = program.loc.end;
+      diagnostics.push({ line: end.line, column: end.column + 1, endLine: end.line, endColumn: end.column + 1, message: `Your code has no \`export function ${name}(...) { ... }\`.` });
+    }
+  }
+  const compiled = compileProgram(source);
+  if (!compiled.ok) diagnostics.push(...compiled.diagnostics);
+  if (diagnostics.length || !compiled.ok) return { ok: false, diagnostics: diagnostics.sort((a, b) => a.line - b.line || a.column - b.column) };
+  return { ok: true, answers, program: compiled.js };
 }

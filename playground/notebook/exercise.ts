@@ -51,6 +51,8 @@ export interface ExerciseCase {
 export interface Submission {
   variant?: CompiledVariant;
   answers: Record<string, AnswerValue>;
+  /** A program's compiled JavaScript, to run with `runProgram` (`program.ts`). */
+  program?: string;
 }
 
 /** A case that grades the submission itself (answers, a derived layout) rather than an attention run. */
@@ -133,6 +135,7 @@ export function defineCheck(definition: ExerciseDefinition): ExerciseCheck {
   if (!solution.ok) {
     throw new Error(`the exercise's own solution does not read: ${solution.diagnostics.map((e) => `line ${e.line}: ${e.message}`).join('; ')}`);
   }
+  if (format.variant && format.program) throw new Error('an exercise source holds a variant or a program, not both');
   if (!format.variant && definition.cases.some((c) => 'batch' in c)) {
     throw new Error('an exercise whose source holds no variant has no attention cases (a case with batch())');
   }
