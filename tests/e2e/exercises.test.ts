@@ -243,6 +243,40 @@ test('lesson 5: a token on the wrong branch is named; the drawn tree passes thro
   );
 });
 
+test('lesson 6: the homework runs in a worker; a loop that never ends is stopped, the page stays usable, and Sarathi-Serve passes', async ({ page }) => {
+  const exercise = await wrongThenRight(
+    page,
+    '06-batch-scheduling/01-stall-free-batching',
+    { code: 'export function schedule(state) { while (true) {} }', summary: '0 of 5 cases pass.', failed: 'your code ran for more than 10 s and was stopped (a loop that never ends?)' },
+    {
+      // Monaco closes a `{` by itself: the function is typed on one line.
+      code: [
+        'export function schedule(state) { const decodes = state.running.filter((r) => r.prefilled === r.promptLen).map((r) => r.id);',
+        ' let room = state.tokenBudget - decodes.length; let running = state.running.length; const prefill = [];',
+        ' for (const r of [...state.running, ...state.waiting]) { const waits = r.prefilled === undefined; const left = r.promptLen - (r.prefilled ?? 0);',
+        ' if (room <= 0 || (waits && running >= state.maxRunning)) break; if (left === 0) continue; if (waits) running++;',
+        ' const tokens = Math.min(left, room); prefill.push({ id: r.id, tokens }); room -= tokens; }',
+        ' return { prefill, decodes }; }',
+      ].join(''),
+      cases: 5,
+    },
+  );
+  await expect(exercise.locator('[data-testid="exercise-case"]').last()).toContainText('Equal to Sarathi-Serve: TTFT p50');
+});
+
+test('lesson 6: a prefill-first schedule is shown stalling, with both schedules drawn', async ({ page }) => {
+  await page.goto('/lessons/06-batch-scheduling');
+  await allCellsRan(page);
+  const exercise = await openExercise(page, '06-batch-scheduling/01-stall-free-batching');
+  // The start is prefill-first.
+  await check(exercise);
+  await expect(exercise.getByTestId('exercise-summary')).toContainText('1 of 5 cases pass.');
+  const stalls = exercise.locator('[data-testid="exercise-case"][data-passed="false"]').first();
+  await expect(stalls).toContainText('Iteration 1 (at 15.5 ms) did not decode request 0, whose prompt was done');
+  await expect(stalls.locator('figure.heatmap figcaption', { hasText: 'your schedule: the first 64 iterations' })).toBeVisible();
+  await expect(stalls.locator('figure.heatmap figcaption', { hasText: 'Sarathi-Serve: the first 64 iterations' })).toBeVisible();
+});
+
 test('code typed less than 300 ms before the tab crashes is still there when the lesson is opened again', async ({ page, context }) => {
   await page.goto(LESSON_2);
   await allCellsRan(page);

@@ -277,6 +277,36 @@ test('lesson 5 runs every cell: expected tokens per pass, n-gram speculation, th
   await allCellsRan(page);
 });
 
+const LESSON_6 = '/lessons/06-batch-scheduling';
+
+test('lesson 6 runs every cell: the iteration costs, two schedulers and their stalls, Sarathi-Serve by token budget, the embedded lab', async ({ page }) => {
+  await page.goto(LESSON_6);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Batching prefill and decode, and chunked prefill');
+  await allCellsRan(page);
+  const costs = page.getByRole('table', { name: /^One iteration of Llama-3-8B-like .* by the model \(ms\)$/ });
+  const ms = (await costs.locator('tbody tr td:nth-child(2)').allTextContents()).map(Number);
+  // 32 decodes cost little more than one; a whole 2048-token prompt, many times more; its last chunk more than its first.
+  expect(ms[1]).toBeLessThan(1.5 * ms[0]);
+  expect(ms[2]).toBeGreaterThan(5 * ms[1]);
+  expect(ms[4]).toBeGreaterThan(ms[3]);
+  const budgets = page.getByRole('table', { name: /latencies in ms by token budget$/ });
+  await expect(budgets.locator('tbody tr')).toHaveCount(7);
+  /** A column of the budget table, one number per row: prefill-first, then budgets 64 … 2048. */
+  const column = async (n: number) => (await budgets.locator(`tbody tr td:nth-child(${n})`).allTextContents()).map(Number);
+  const tbtP99 = await column(5);
+  const ttftP50 = await column(2);
+  // Chunking bounds the gaps: every budget up to 512 has a shorter p99 gap than prefill-first; a smaller budget, a longer TTFT.
+  for (const gap of tbtP99.slice(1, 5)) expect(gap).toBeLessThan(tbtP99[0]);
+  expect(ttftP50[1]).toBeGreaterThan(ttftP50[6]);
+  await expect(page.getByRole('img', { name: /^Prefill-first, first 150 iterations: 150 iterations$/ })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 3, name: 'Batch schedulers' })).toBeVisible();
+  // Other traffic re-runs the simulations.
+  const before = await budgets.textContent();
+  await page.getByRole('combobox', { name: 'traffic' }).selectOption('ShareGPT-like lengths');
+  await expect(budgets).not.toHaveText(before!);
+  await allCellsRan(page);
+});
+
 /** Runs axe on the page as it is now; serious and critical violations are listed with their elements. */
 async function seriousViolations(page: Page): Promise<string[]> {
   const { violations } = await new AxeBuilder({ page }).analyze();
@@ -290,7 +320,7 @@ test('accessibility: the lessons index and each lesson have no serious or critic
   await expect(page.getByRole('link', { name: 'Sparse attention and block-sparse matrices' })).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);
 
-  for (const lesson of [LESSON, LESSON_2, LESSON_3, LESSON_4, LESSON_5]) {
+  for (const lesson of [LESSON, LESSON_2, LESSON_3, LESSON_4, LESSON_5, LESSON_6]) {
     await page.goto(lesson);
     await allCellsRan(page);
     // Exercises (with their Monaco editors) and every cell's output are on the page when scanned.

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -26,6 +26,7 @@ describe('attn-lab, end to end', () => {
       { id: '03-load-balancing/01-cut-and-place', title: 'Cut and place the keys' },
       { id: '04-paged-kv/01-page-table', title: 'Write the page table' },
       { id: '05-speculative-decoding/01-tree-parents', title: 'Parent pointers of a token tree' },
+      { id: '06-batch-scheduling/01-stall-free-batching', title: 'Sarathi-Serve: stall-free batching with chunked prefill' },
     ]);
   });
 
@@ -40,6 +41,24 @@ describe('attn-lab, end to end', () => {
       expect(solution.stdout).toContain(`(${cases}/${cases} cases)`);
       if (name === '02-fill-bsr') expect(start.stdout).toContain('FAIL  blocks per block row (indptr): Block row 0 (queries 0–3) should store 1 block');
     }
+  }, 30_000);
+
+  test('grade: a program exercise (a scheduler) runs the submission sandboxed; start fails, solution passes, a crash is a failure with its line', () => {
+    const folder = 'lessons/06-batch-scheduling/exercises/01-stall-free-batching';
+    const start = attnLab('grade', 'stall-free-batching', `${folder}/start.ts`, '--backend', 'cpu');
+    expect(start.code, start.stdout + start.stderr).toBe(1);
+    expect(start.stdout).toContain('FAIL  no decode stalls: On a long prompt among decodes: Iteration 1 (at 15.5 ms) did not decode request 0, whose prompt was done');
+    expect(start.stdout).toMatch(/^FAIL {2}lessons\/.*\/start\.ts \(1\/5 cases\)$/m);
+    const solution = attnLab('grade', 'stall-free-batching', `${folder}/solution.ts`, '--backend', 'cpu');
+    expect(solution.code, solution.stdout + solution.stderr).toBe(0);
+    expect(solution.stdout).toContain('(5/5 cases)');
+    const dir = mkdtempSync(join(tmpdir(), 'attn-lab-'));
+    const file = join(dir, 'crash.ts');
+    writeFileSync(file, 'export function schedule(state) {\n  return state.running[0].id;\n}\n');
+    const crash = attnLab('grade', 'stall-free-batching', file, '--backend', 'cpu');
+    expect(crash.code).toBe(1);
+    expect(crash.stdout).toContain("FAIL  no decode stalls: On a long prompt among decodes your scheduler failed: `schedule` threw TypeError: Cannot read properties of undefined (reading 'id') (line 2).");
+    rmSync(dir, { recursive: true });
   }, 30_000);
 
   test('grade: the start file fails with exit code 1, the solution passes with 0', () => {

@@ -9,6 +9,7 @@ import { check as fillBsr } from '../../lessons/02-sparse-attention/exercises/02
 import { check as cutAndPlace } from '../../lessons/03-load-balancing/exercises/01-cut-and-place/check.ts';
 import { check as pageTable } from '../../lessons/04-paged-kv/exercises/01-page-table/check.ts';
 import { check as treeParents } from '../../lessons/05-speculative-decoding/exercises/01-tree-parents/check.ts';
+import { check as stallFree } from '../../lessons/06-batch-scheduling/exercises/01-stall-free-batching/check.ts';
 
 const engine = await createEngine({ backend: 'cpu' });
 
@@ -39,6 +40,11 @@ describe('every exercise', () => {
   test("lesson 5 has its exercise, graded by its folder's check.ts", () => {
     expect(EXERCISES.map((e) => e.id)).toContain('05-speculative-decoding/01-tree-parents');
     expect(findExercise('tree-parents').check).toBe(treeParents);
+  });
+
+  test("lesson 6 has its homework, graded by its folder's check.ts", () => {
+    expect(EXERCISES.map((e) => e.id)).toContain('06-batch-scheduling/01-stall-free-batching');
+    expect(findExercise('stall-free-batching').check).toBe(stallFree);
   });
 
   for (const exercise of EXERCISES) {
