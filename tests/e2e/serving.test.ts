@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
 
 function ms(text: string): number {
@@ -29,8 +30,11 @@ test('the serving page compares schedulers and draws their batch timelines', asy
   await playback.getByRole('button', { name: 'Play timelines' }).click();
   await expect.poll(drawn).toBeGreaterThan(10);
   await playback.getByRole('button', { name: 'Pause timelines' }).click();
-  // Observable Plot draws one line per scheduler.
-  await expect(page.getByRole('img', { name: 'Time between tokens, cumulative' }).locator('g[aria-label="line"] path')).toHaveCount(3);
+  // Observable Plot draws one line per scheduler (its mark's group, stroke width 2).
+  await expect(page.getByRole('img', { name: 'Time between tokens, cumulative' }).locator('g[stroke-width="2"] path')).toHaveCount(3);
+  // No serious or critical axe violations (Plot's labelled <g> elements were one, inside the chart image).
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')}`)).toEqual([]);
   await page.getByLabel('Workload').selectOption('sharegpt');
   await expect(rows.first().locator('td').first()).not.toHaveText('');
 });
