@@ -1,6 +1,7 @@
 import { AttentionInputError, GpuError } from './errors.ts';
 import { checkAttentionArgs, type BatchShape } from './formats/batch.ts';
 import { acquireDevice, type AcquiredDevice } from './gpu/device.ts';
+import { measureReadBandwidth } from './gpu/bandwidth.ts';
 import { canDecode, DecodeAttentionKernel, subgroupLanes } from './gpu/decode-attention.ts';
 import { autoPrefillPlan, DECODE_CONCURRENCY, decodePlanDevice, DEFAULT_PLAN_WORKGROUPS, prefillPlanModel } from './plan/models.ts';
 import { plainAttention, RaggedAttentionKernel } from './gpu/ragged-attention.ts';
@@ -64,6 +65,11 @@ export interface Engine {
    * sees it. WebGPU with timestamp queries only.
    */
   benchmark(args: AttentionArgs, options: RepeatOptions): Promise<AttentionResult>;
+  /**
+   * This GPU's streaming-read bandwidth in bytes/s (`measureReadBandwidth`): the reference a
+   * memory-bound kernel's bytes per second are compared with. WebGPU with timestamp queries only.
+   */
+  readBandwidth(options?: { bytes?: number; runs?: number; warmupMs?: number }): Promise<number>;
   /** Pipeline cache counters (WebGPU only). */
   readonly pipelineStats?: PipelineStats;
   /** Set once the GPU device is lost; every later `run` rejects with this reason. */
@@ -101,6 +107,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     },
     run: (args) => execute(args),
     benchmark: (args, repeat) => execute(args, repeat),
+    readBandwidth: (measure = {}) => measureReadBandwidth(device, measure.bytes, measure.runs, measure.warmupMs),
     destroy() {
       if (!options.device) device.destroy();
       retained.length = 0;
@@ -155,6 +162,9 @@ function cpuEngine(): Engine {
     },
     async benchmark() {
       throw new GpuError('benchmark needs the WebGPU backend (timestamp queries)');
+    },
+    async readBandwidth() {
+      throw new GpuError('measuring bandwidth needs the WebGPU backend (timestamp queries)');
     },
     destroy() {},
   };

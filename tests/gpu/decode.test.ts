@@ -122,3 +122,14 @@ describe('split-KV decode with its merge equals the reference', () => {
     await expect(engine.run({ ...args, plan: 'none' })).rejects.toThrow(/^plan: 'none' runs the prefill kernel's launch without a plan; the decode kernel always runs one/);
   });
 });
+
+describe('the streaming-read reference', () => {
+  it('engine.readBandwidth measures a positive, finite rate on the GPU; the CPU engine refuses with a sentence', async () => {
+    const bytesPerSecond = await engine.readBandwidth({ bytes: 4 * 2 ** 20, runs: 3, warmupMs: 0 });
+    expect(Number.isFinite(bytesPerSecond)).toBe(true);
+    // SwiftShader reads memory on the CPU: well above 10 MB/s, far below a GPU's TB/s.
+    expect(bytesPerSecond).toBeGreaterThan(1e7);
+    const cpu = await createEngine({ backend: 'cpu' });
+    await expect(cpu.readBandwidth()).rejects.toThrow('measuring bandwidth needs the WebGPU backend (timestamp queries)');
+  });
+});

@@ -10,6 +10,7 @@ import { check as cutAndPlace } from '../../lessons/03-load-balancing/exercises/
 import { check as pageTable } from '../../lessons/04-paged-kv/exercises/01-page-table/check.ts';
 import { check as treeParents } from '../../lessons/05-speculative-decoding/exercises/01-tree-parents/check.ts';
 import { check as stallFree } from '../../lessons/06-batch-scheduling/exercises/01-stall-free-batching/check.ts';
+import { check as countTheWork } from '../../lessons/07-evaluation/exercises/01-count-the-work/check.ts';
 
 const engine = await createEngine({ backend: 'cpu' });
 
@@ -45,6 +46,11 @@ describe('every exercise', () => {
   test("lesson 6 has its homework, graded by its folder's check.ts", () => {
     expect(EXERCISES.map((e) => e.id)).toContain('06-batch-scheduling/01-stall-free-batching');
     expect(findExercise('stall-free-batching').check).toBe(stallFree);
+  });
+
+  test("lesson 7 has its exercise, graded by its folder's check.ts", () => {
+    expect(EXERCISES.map((e) => e.id)).toContain('07-evaluation/01-count-the-work');
+    expect(findExercise('count-the-work').check).toBe(countTheWork);
   });
 
   for (const exercise of EXERCISES) {

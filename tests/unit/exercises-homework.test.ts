@@ -50,3 +50,24 @@ describe('the Sarathi-Serve homework names what a wrong scheduler breaks', () =>
     expect(cases["Sarathi-Serve's latencies"]).toMatch(/^FAIL: Your schedule is not Sarathi-Serve's: your /);
   });
 });
+
+describe('the counting exercise of lesson 7 names the usual slips', () => {
+  const source = (kvBytes: number, prefillFlops: number, ttftMs: number, tpotMs: number) =>
+    `export const kvBytes = ${kvBytes};\nexport const prefillFlops = ${prefillFlops};\nexport const ttftMs = ${ttftMs};\nexport const tpotMs = ${tpotMs};\n`;
+
+  test('keys only, every pair, the clock time and five gaps: each case says which slip it is', async () => {
+    const { check: countTheWork } = await import('../../lessons/07-evaluation/exercises/01-count-the-work/check.ts');
+    const report = await countTheWork(source(24576000, 4 * 128 * 32 * (512 * 512 + 1024 * 1024), 1450, 24), engine);
+    const summaries = Object.fromEntries(report.cases.map((c) => [c.name, `${c.passed ? 'pass' : 'FAIL'}: ${c.summary}`]));
+    expect(summaries).toEqual({
+      'bytes a decode reads': 'FAIL: `kvBytes` is 24,576,000, not the expected count: that is the keys alone; a decode reads the values too.',
+      'FLOPs of a causal prefill': 'FAIL: `prefillFlops` is 21,474,836,480, not the expected count: that counts every query against every key; a causal query sees only the keys up to itself.',
+      'time to first token': 'FAIL: `ttftMs` is 1,450, not the expected count: that is the first token’s time on the clock; TTFT counts from the request’s arrival.',
+      'time per output token': 'FAIL: `tpotMs` is 24, not the expected count: that divides by the 5 tokens; 5 tokens have 4 gaps between them.',
+      'your byte count, measured': expect.stringMatching(/^FAIL: With your count the kernel would have moved [\d.]+ GB\/s \([\d.]+ ms, wall time\); the rate is not right until the count is \(see the first case\)\.$/),
+    });
+    const right = await countTheWork(source(49152000, 10750001152, 250, 30), engine);
+    expect(right.cases.at(-1)!.summary).toMatch(/^The decode step took [\d.]+ ms \(wall time on CPU reference.*\): [\d.]+ GB\/s of keys and values\.$/);
+    expect(right.passed).toBe(true);
+  });
+});
