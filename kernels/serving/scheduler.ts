@@ -319,6 +319,7 @@ function checkBatch(batch: unknown, running: readonly Running[], waiting: readon
   };
   const shape = 'the schedule must return { prefill: [{ id, tokens }, ...], decodes: [id, ...] }';
   if (typeof batch !== 'object' || batch === null) fail(`${shape}; it returned ${describe(batch)}`);
+  if (typeof (batch as { then?: unknown }).then === 'function') fail(`${shape} at once; it returned a promise (the schedule must not be async)`);
   const { prefill, decodes } = batch as Record<string, unknown>;
   if (!Array.isArray(prefill)) fail(`${shape}; its prefill is ${describe(prefill)}`);
   if (!Array.isArray(decodes)) fail(`${shape}; its decodes is ${describe(decodes)}`);
@@ -326,7 +327,8 @@ function checkBatch(batch: unknown, running: readonly Running[], waiting: readon
   const waitingById = new Map(waiting.map((r) => [r.id, r]));
   const seen = new Set<number>();
   let admitted = 0;
-  const checkedPrefill = (prefill as unknown[]).map((entry, i) => {
+  // Array.from: a hole in a sparse array reads as undefined (map would skip it).
+  const checkedPrefill = Array.from(prefill as unknown[]).map((entry, i) => {
     const where = `prefill[${i}]`;
     if (typeof entry !== 'object' || entry === null) return fail(`${where} is ${describe(entry)}, not { id, tokens }`);
     const { id, tokens } = entry as Record<string, unknown>;
@@ -348,11 +350,11 @@ function checkBatch(batch: unknown, running: readonly Running[], waiting: readon
     fail(`the batch admits ${admitted} waiting request${admitted === 1 ? '' : 's'} beside ${running.length} running, over the limit of ${maxRunning} running at once (maxRunning)`);
   }
   const decoding = new Set<number>();
-  const checkedDecodes = (decodes as unknown[]).map((id, i) => {
+  const checkedDecodes = Array.from(decodes as unknown[]).map((id, i) => {
     const where = `decodes[${i}]`;
     if (typeof id !== 'number') return fail(`${where} is ${describe(id)}, not a request id`);
     const r = runningById.get(id);
-    if (!r) fail(`${where} names request ${id}, which is not running${waitingById.has(id) ? ' (it waits: prefill its prompt first)' : ''}`);
+    if (!r) fail(`${where} names request ${id}, which is not running${waitingById.has(id) ? ' (it waits: prefill its prompt first)' : ' (not arrived yet, or finished)'}`);
     if (r!.prefilled < r!.request.promptLen) fail(`${where} names request ${id}, which is still prefilling (${r!.prefilled} of ${r!.request.promptLen} prompt tokens done)`);
     if (decoding.has(id)) fail(`${where} names request ${id} a second time in one batch`);
     decoding.add(id);

@@ -59,7 +59,8 @@ export interface Submission {
 export interface CustomCase {
   name: string;
   description: string;
-  grade: (learner: Submission, solution: Submission, engine: Engine) => CaseResult | Promise<CaseResult>;
+  /** `options.signal` is the learner's Cancel: a case that runs long work (a program) stops with it. */
+  grade: (learner: Submission, solution: Submission, engine: Engine, options: { signal?: AbortSignal }) => CaseResult | Promise<CaseResult>;
 }
 
 /** What a custom case decides: everything of a report but its name and description. */
@@ -150,7 +151,7 @@ export function defineCheck(definition: ExerciseDefinition): ExerciseCheck {
       if ('batch' in exerciseCase) {
         cases.push(await gradeCase(exerciseCase, read.variant!, solution.variant!, engine));
       } else {
-        const result = await exerciseCase.grade(read, solution, engine);
+        const result = await exerciseCase.grade(read, solution, engine, { signal: options.signal });
         cases.push({ name: exerciseCase.name, description: exerciseCase.description, ...result });
       }
     }

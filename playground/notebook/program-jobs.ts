@@ -48,7 +48,8 @@ export const timeoutMessage = (timeoutMs: number) => `your code ran for more tha
 /** The file name the sandboxes give the learner's code, so that stack frames name its lines. */
 export const PROGRAM_FILE = 'submission.ts';
 
-function describeThrown(error: unknown): string {
+/** What the program threw, in words, with its line when its stack names one (errors of the vm's realm too). */
+export function describeThrown(error: unknown): string {
   if (!(error instanceof Error) && !(typeof error === 'object' && error !== null && 'message' in error)) return `${String(error)}`;
   const { name, message, stack } = error as Error;
   const line = new RegExp(`${PROGRAM_FILE.replace('.', '\\.')}:(\\d+)`).exec(String(stack))?.[1];
@@ -61,8 +62,8 @@ export function runJob<J extends JobName>(exports: Record<string, unknown>, job:
     return { ok: true, value: (PROGRAM_JOBS[job] as (e: Record<string, unknown>, a: JobArgs<J>) => JobValue<J>)(exports, args) };
   } catch (error) {
     if (error instanceof ProgramError || error instanceof ScheduleError) return { ok: false, error: error.message };
-    if (error instanceof Error) return { ok: false, error: describeThrown(error) };
-    throw error;
+    // Anything else came from the program (a throwing getter on what it returned, say), maybe from another realm.
+    return { ok: false, error: describeThrown(error) };
   }
 }
 

@@ -277,6 +277,17 @@ test('lesson 6: a prefill-first schedule is shown stalling, with both schedules 
   await expect(stalls.locator('figure.heatmap figcaption', { hasText: 'Sarathi-Serve: the first 64 iterations' })).toBeVisible();
 });
 
+test('lesson 7: counting keys only is named as the slip; the right counts pass and the decode batch reports its bandwidth', async ({ page }) => {
+  const counts = (bytes: number) => `export const kvBytes = ${bytes};\nexport const prefillFlops = 10750001152;\nexport const ttftMs = 250;\nexport const tpotMs = 30;`;
+  const exercise = await wrongThenRight(
+    page,
+    '07-evaluation/01-count-the-work',
+    { code: counts(24576000), summary: '3 of 5 cases pass.', failed: 'that is the keys alone; a decode reads the values too.' },
+    { code: counts(49152000), cases: 5 },
+  );
+  await expect(exercise.locator('[data-testid="exercise-case"]').last()).toContainText(/The decode step took [\d.]+ ms \(GPU time on .*\): [\d.]+ GB\/s of keys and values\./);
+});
+
 test('code typed less than 300 ms before the tab crashes is still there when the lesson is opened again', async ({ page, context }) => {
   await page.goto(LESSON_2);
   await allCellsRan(page);

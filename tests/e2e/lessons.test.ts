@@ -307,6 +307,45 @@ test('lesson 6 runs every cell: the iteration costs, two schedulers and their st
   await allCellsRan(page);
 });
 
+const LESSON_7 = '/lessons/07-evaluation';
+
+test('lesson 7 runs every cell: intensities, utilization on this GPU against its streaming read, request lengths, latency and goodput by load', async ({ page }) => {
+  await page.goto(LESSON_7);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Evaluating attention and serving');
+  await allCellsRan(page);
+  const intensity = (await page.getByRole('table', { name: 'Arithmetic intensity in fp32' }).locator('tbody tr td:nth-child(2)').allTextContents()).map(Number);
+  // Decode: 2·hq/(hkv·4) FLOPs per byte, 0.5 without GQA and 2 with a group of 4; prefill's grows with its length.
+  expect(intensity.slice(0, 2)).toEqual([0.5, 2]);
+  for (let i = 3; i < intensity.length; i++) expect(intensity[i]).toBeGreaterThan(intensity[i - 1]);
+  const utilization = page.getByRole('table', { name: /^Utilization on .*swiftshader.*, GPU timestamps/i });
+  const row = async (n: number) => (await utilization.locator('tbody tr').nth(n).locator('td').allTextContents()).join(' | ');
+  expect(await row(0)).toMatch(/^streaming read \| a large buffer, read once \|  \| [\d.]+ GB\/s \| $/);
+  expect(await row(1)).toMatch(/^decode, 4 × 512 keys \| 2\.1 MB of keys and values \| [\d.]+ \| [\d.]+ GB\/s \| \d+%$/);
+  expect(await row(2)).toMatch(/^causal prefill, 1 × 256 tokens \| 0\.07 GFLOP \| [\d.]+ \| [\d.]+ GFLOPS \| $/);
+  await expect(page.getByRole('img', { name: 'Request lengths, cumulative (2000 requests each)' })).toBeVisible();
+  const load = page.getByRole('table', { name: /^ShareGPT-like, 150 requests by arrival rate/ });
+  await expect(load.locator('tbody tr')).toHaveCount(12);
+  // Past the knee, p99 TTFT grows: Sarathi-Serve at 24 requests/s against 2.
+  const ttftP99 = (await load.locator('tbody tr td:nth-child(4)').allTextContents()).map(Number);
+  expect(ttftP99[10]).toBeGreaterThan(3 * ttftP99[0]);
+  // A tighter TTFT target lowers goodput, without re-running the simulations' inputs.
+  const goodput = async () => (await load.locator('tbody tr td:nth-child(8)').allTextContents()).map(Number);
+  const before = await goodput();
+  await page.getByRole('slider', { name: 'TTFT target (ms)' }).fill('100');
+  await expect.poll(async () => (await goodput())[10]).toBeLessThan(before[10]);
+  await allCellsRan(page);
+});
+
+test('lesson 7 without WebGPU: the CPU reference is timed, and the streaming read is said to be not measured', async ({ page }) => {
+  await withoutWebGpu(page);
+  await page.goto(LESSON_7);
+  await expect(page.getByTestId('no-webgpu-banner')).toContainText('No WebGPU here');
+  await allCellsRan(page);
+  const utilization = page.getByRole('table', { name: /^Utilization on CPU reference.*, wall clock, medians of 3 runs$/ });
+  await expect(utilization.locator('tbody tr').first().locator('td').nth(1)).toHaveText('not measured (needs WebGPU with timestamps)');
+  await expect(utilization.locator('tbody tr').nth(1).locator('td').nth(4)).toHaveText('');
+});
+
 /** Runs axe on the page as it is now; serious and critical violations are listed with their elements. */
 async function seriousViolations(page: Page): Promise<string[]> {
   const { violations } = await new AxeBuilder({ page }).analyze();
@@ -320,7 +359,7 @@ test('accessibility: the lessons index and each lesson have no serious or critic
   await expect(page.getByRole('link', { name: 'Sparse attention and block-sparse matrices' })).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);
 
-  for (const lesson of [LESSON, LESSON_2, LESSON_3, LESSON_4, LESSON_5, LESSON_6]) {
+  for (const lesson of [LESSON, LESSON_2, LESSON_3, LESSON_4, LESSON_5, LESSON_6, LESSON_7]) {
     await page.goto(lesson);
     await allCellsRan(page);
     // Exercises (with their Monaco editors) and every cell's output are on the page when scanned.

@@ -43,6 +43,11 @@ describe('the Sarathi-Serve homework names what a wrong scheduler breaks', () =>
     );
   });
 
+  test('a request admitted with a chunk smaller than the room left is caught by the fill rule', async () => {
+    const cases = await grade(attempt('    const tokens = Math.min(w.promptLen, room);\n', '    const tokens = Math.min(w.promptLen, room, 7);\n'));
+    expect(cases['the budget filled, first come first served']).toMatch(/^FAIL: .*while request \d+ still had prompt tokens to go: fill the budget with prompt chunks\.$/);
+  });
+
   test('a chunk counted without the decodes overflows the budget by the decodes', async () => {
     const cases = await grade(attempt('let room = state.tokenBudget - decodes.length;', 'let room = state.tokenBudget;'));
     expect(cases['no decode stalls']).toMatch(/^pass/);

@@ -55,7 +55,27 @@ describe('learner programs', () => {
       error: 'iteration 0 (at 0.0 ms): the schedule returned an empty batch with 0 running and 1 waiting: nothing would ever finish',
     });
     const atLoad = 'throw new Error("no");\nexport function schedule(state) { return state; }\n';
-    expect(await runProgram(compiled(atLoad), 'simulate', args)).toEqual({ ok: false, error: 'your code failed as it loaded: Error: no' });
+    expect(await runProgram(compiled(atLoad), 'simulate', args)).toEqual({ ok: false, error: 'your code failed as it loaded: Error: no (line 1)' });
+  });
+
+  test('an async schedule is named; promise callbacks run under the time limit; a sparse array, a load-time error and a silenced console are handled', async () => {
+    const asyncSchedule = 'export async function schedule(state) {\n  return { prefill: [], decodes: [] };\n}\n';
+    expect(await runProgram(compiled(asyncSchedule), 'simulate', args)).toEqual({
+      ok: false,
+      error: expect.stringContaining('it returned a promise (the schedule must not be async)'),
+    });
+    const spinsLater = 'Promise.resolve().then(() => { for (;;) {} });\nexport function schedule(state) { return state; }\n';
+    const started = performance.now();
+    expect(await runProgram(compiled(spinsLater), 'simulate', args, { timeoutMs: 300 })).toMatchObject({ ok: false, timedOut: true });
+    expect(performance.now() - started).toBeLessThan(5000);
+    const sparse = 'export function schedule(state) {\n  const decodes = new Array(2);\n  return { prefill: [{ id: state.waiting[0].id, tokens: 1 }], decodes };\n}\n';
+    expect(await runProgram(compiled(sparse), 'simulate', args)).toEqual({ ok: false, error: 'iteration 0 (at 0.0 ms): decodes[0] is undefined, not a request id' });
+    const loadError = 'const x = null;\nx.y = 1;\nexport function schedule(state) { return state; }\n';
+    expect(await runProgram(compiled(loadError), 'simulate', args)).toEqual({ ok: false, error: expect.stringMatching(/^your code failed as it loaded: TypeError: .* \(line 2\)$/) });
+    const silences = 'console.log = () => {};\nexport function schedule(state) { return { prefill: [], decodes: [] }; }\n';
+    const log = console.log;
+    await runProgram(compiled(silences), 'simulate', args);
+    expect(console.log).toBe(log);
   });
 
   test('reads as diagnostics: syntax errors, imports and a missing export, each at its line', () => {

@@ -1,4 +1,4 @@
-import { costModelFromTable, DEFAULT_KERNEL_TABLE, poissonArrivals, shareGptLike, summarize, uniformLengths, type Iteration, type SimulationResult, type WorkloadRequest } from '#kernels/index.ts';
+import { costModelFromTable, DEFAULT_KERNEL_TABLE, poissonArrivals, shareGptLike, summarize, uniformLengths, type Engine, type Iteration, type SimulationResult, type WorkloadRequest } from '#kernels/index.ts';
 import { defineCheck, type CaseResult, type Matrix, type Submission } from '#playground/notebook/exercise.ts';
 import type { SimulateArgs } from '#playground/notebook/program-jobs.ts';
 import { runProgram } from '#playground/notebook/program.ts';
@@ -36,7 +36,7 @@ const runs = new Map<string, Promise<Run>>();
 /** Programs stopped at the time limit once: their other workloads are not run (each would wait the limit out again). */
 const stopped = new Map<string, string>();
 
-function run(program: string, workload: Workload): Promise<Run> {
+function run(program: string, workload: Workload, signal?: AbortSignal): Promise<Run> {
   const key = `${workload.name}\n${program}`;
   if (!runs.has(key)) {
     if (runs.size > 16) {
@@ -47,12 +47,14 @@ function run(program: string, workload: Workload): Promise<Run> {
     const earlier = stopped.get(program);
     const result: Promise<Run> = earlier
       ? Promise.resolve({ ok: false, error: `not run, since ${earlier}` })
-      : runProgram(program, 'simulate', args).then((r) => {
+      : runProgram(program, 'simulate', args, { signal }).then((r) => {
           if (r.ok) return { ok: true, result: r.value };
           if (r.timedOut) stopped.set(program, `on ${workload.name} ${r.error}`);
           return { ok: false, error: r.error };
         });
     runs.set(key, result);
+    // A cancelled run is not kept: the next Check runs it again.
+    result.catch(() => runs.delete(key));
   }
   return runs.get(key)!;
 }
@@ -99,9 +101,10 @@ function firstBreak(workload: Workload, iterations: readonly Iteration[], rules:
       }
     }
     if (rules.has('fill') && tokens < workload.tokenBudget) {
-      const admittedNow = it.prefill.filter((p) => !prefilled.has(p.id)).length;
-      const unfinished = running.find((id) => left(id) > (given.get(id) ?? 0));
-      const couldAdmit = running.length + admittedNow < workload.maxRunning ? waiting.find((id) => !given.has(id)) : undefined;
+      const admittedNow = it.prefill.filter((p) => !prefilled.has(p.id)).map((p) => p.id);
+      // A prompt with tokens left after this iteration: running before it, or admitted by it with a short chunk.
+      const unfinished = [...running, ...admittedNow].find((id) => left(id) > (given.get(id) ?? 0));
+      const couldAdmit = running.length + admittedNow.length < workload.maxRunning ? waiting.find((id) => !given.has(id)) : undefined;
       const idle = unfinished ?? couldAdmit;
       if (idle !== undefined) {
         return `${where} used ${tokens} of its ${workload.tokenBudget} tokens while request ${idle} ${idle === unfinished ? 'still had prompt tokens to go' : 'waited, with room in the KV cache'}: fill the budget with prompt chunks.`;
@@ -148,13 +151,13 @@ function rulesCase(name: string, description: string, workloads: Workload[], rul
   return {
     name,
     description,
-    async grade(learner: Submission, reference: Submission): Promise<CaseResult> {
+    async grade(learner: Submission, reference: Submission, _engine: Engine, { signal }: { signal?: AbortSignal }): Promise<CaseResult> {
       for (const workload of workloads) {
-        const got = await run(learner.program!, workload);
+        const got = await run(learner.program!, workload, signal);
         if (!got.ok) return { passed: false, summary: `On ${workload.name} your scheduler failed: ${got.error}.` };
         const why = firstBreak(workload, got.result.iterations, new Set(rules));
         if (why) {
-          const want = await run(reference.program!, workload);
+          const want = await run(reference.program!, workload, signal);
           const matrices = [picture(workload, got.result.iterations, 'your schedule')];
           if (want.ok) matrices.push(picture(workload, want.result.iterations, 'Sarathi-Serve'));
           return { passed: false, summary: `On ${workload.name}: ${why}`, matrices };
@@ -178,7 +181,7 @@ export const check = defineCheck({
     ),
     rulesCase(
       'within the token budget',
-      "No iteration processes more tokens than the budget (only the decodes themselves may exceed it).",
+      'No iteration processes more tokens than the budget.',
       [LONG_PROMPT, UNIFORM],
       ['budget'],
       'Every iteration stayed within its token budget.',
@@ -200,8 +203,8 @@ export const check = defineCheck({
     {
       name: "Sarathi-Serve's latencies",
       description: 'On ShareGPT-like traffic, your TTFT, time between tokens and throughput equal Sarathi-Serve\u2019s (within 0.1%).',
-      async grade(learner: Submission, reference: Submission): Promise<CaseResult> {
-        const [got, want] = await Promise.all([run(learner.program!, SHAREGPT), run(reference.program!, SHAREGPT)]);
+      async grade(learner: Submission, reference: Submission, _engine: Engine, { signal }: { signal?: AbortSignal }): Promise<CaseResult> {
+        const [got, want] = await Promise.all([run(learner.program!, SHAREGPT, signal), run(reference.program!, SHAREGPT, signal)]);
         if (!got.ok) return { passed: false, summary: `On ${SHAREGPT.name} your scheduler failed: ${got.error}.` };
         if (!want.ok) throw new Error(`the exercise's solution failed: ${want.error}`);
         const mine = summarize(got.result);
