@@ -3,7 +3,7 @@ export { createEngine, type Backend, type Engine, type EngineOptions } from './e
 export { referenceAttention, referenceWeights } from './reference/attention.ts';
 export { checkAttentionArgs, causalVisible, kvData, kvRow, type BatchShape } from './formats/batch.ts';
 export { AttentionInputError, GpuError, VariantGpuError } from './errors.ts';
-export { plainAttention, raggedKernelSource, RAGGED_TILES } from './gpu/ragged-attention.ts';
+export { plainAttention, raggedKernelSource, RAGGED_TILES, tiledKernelSource, tiledWorkgroupBytes } from './gpu/ragged-attention.ts';
 export type { PipelineStats } from './gpu/pipelines.ts';
 export { compileVariant, type CompiledVariant, type CompileResult, type JsHooks, type RangeReport } from './variant/compile.ts';
 export { formatDiagnostic, type Diagnostic } from './variant/diagnostics.ts';

@@ -66,6 +66,25 @@ export interface CustomCase {
 /** What a custom case decides: everything of a report but its name and description. */
 export type CaseResult = Omit<CaseReport, 'name' | 'description'>;
 
+/**
+ * A custom case for an answers exercise: the answer `key` must equal `want`. A wrong value that is
+ * one of the usual slips gets that slip's sentence; any other gets a plain one. `right` is the
+ * summary when it is right (how the number comes about).
+ */
+export function answerCase(name: string, description: string, key: string, want: number, slips: readonly (readonly [number, string])[], right: string): CustomCase {
+  return {
+    name,
+    description,
+    grade(learner) {
+      const got = learner.answers[key];
+      if (got === want) return { passed: true, summary: right };
+      const slip = slips.find(([value]) => value === got);
+      const shown = typeof got === 'number' ? got.toLocaleString('en-US') : String(got);
+      return { passed: false, summary: `\`${key}\` is ${shown}, not the expected count${slip ? `: ${slip[1]}` : '.'}` };
+    },
+  };
+}
+
 export interface ExerciseDefinition {
   /** The solution's source: its reference output on each case is what the learner must match. */
   solution: string;

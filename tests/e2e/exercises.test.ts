@@ -282,10 +282,21 @@ test('lesson 7: counting keys only is named as the slip; the right counts pass a
   const exercise = await wrongThenRight(
     page,
     '07-evaluation/01-count-the-work',
-    { code: counts(24576000), summary: '3 of 5 cases pass.', failed: 'that is the keys alone; a decode reads the values too.' },
+    { code: counts(24576000), summary: '3 of 5 cases pass.', failed: 'that is the keys alone (or keys and values at 2 bytes a number; these are fp32); a decode reads the values too.' },
     { code: counts(49152000), cases: 5 },
   );
   await expect(exercise.locator('[data-testid="exercise-case"]').last()).toContainText(/The decode step took [\d.]+ ms \(GPU time on .*\): [\d.]+ GB\/s of keys and values\./);
+});
+
+test('lesson 8: the 64-row traffic written for 128 rows is named; the right counts pass and the prefill reports its rate', async ({ page }) => {
+  const counts = (bytes128: number) => `export const tileBytes = 32768;\nexport const bytes64 = 16777216;\nexport const bytes128 = ${bytes128};\nexport const intensity128 = 64;`;
+  const exercise = await wrongThenRight(
+    page,
+    '08-memory-movement/01-tile-traffic',
+    { code: counts(16777216), summary: '4 of 5 cases pass.', failed: 'that is the traffic at 64 rows; with twice the rows there are half the workgroups.' },
+    { code: counts(8388608), cases: 5 },
+  );
+  await expect(exercise.locator('[data-testid="exercise-case"]').last()).toContainText(/The prefill took [\d.]+ ms \(GPU time on .*\): with 64-row tiles, [\d.]+ GB\/s of keys and values from global memory/);
 });
 
 test('code typed less than 300 ms before the tab crashes is still there when the lesson is opened again', async ({ page, context }) => {

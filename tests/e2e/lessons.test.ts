@@ -329,7 +329,8 @@ test('lesson 7 runs every cell: intensities, utilization on this GPU against its
   const ttftP99 = (await load.locator('tbody tr td:nth-child(4)').allTextContents()).map(Number);
   expect(ttftP99[10]).toBeGreaterThan(3 * ttftP99[0]);
   // A tighter TTFT target lowers goodput, without re-running the simulations' inputs.
-  const goodput = async () => (await load.locator('tbody tr td:nth-child(8)').allTextContents()).map(Number);
+  const goodput = async () => (await load.locator('tbody tr td:nth-child(9)').allTextContents()).map(Number);
+  await expect(page.getByRole('table', { name: /^ShareGPT-like: goodput as DistServe reports it/ }).locator('tbody tr')).toHaveCount(2);
   const before = await goodput();
   await page.getByRole('slider', { name: 'TTFT target (ms)' }).fill('100');
   await expect.poll(async () => (await goodput())[10]).toBeLessThan(before[10]);
@@ -346,6 +347,31 @@ test('lesson 7 without WebGPU: the CPU reference is timed, and the streaming rea
   await expect(utilization.locator('tbody tr').nth(1).locator('td').nth(4)).toHaveText('');
 });
 
+const LESSON_8 = '/lessons/08-memory-movement';
+
+test('lesson 8 runs every cell: tile traffic, the kernel\'s workgroup memory against this GPU, its staging WGSL, prefetch measured', async ({ page }) => {
+  await page.goto(LESSON_8);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('From global memory to workgroup memory');
+  await allCellsRan(page);
+  const traffic = page.getByRole('table', { name: /^A prefill of 2048 tokens over 2048 keys/ });
+  const times = (await traffic.locator('tbody tr td:nth-child(3)').allTextContents()).map(Number);
+  expect(times).toEqual([2048, 128, 32, 16]);
+  const footprint = page.getByRole('table', { name: 'Workgroup memory of the prefill kernel, head size 128' });
+  // SwiftShader offers 32 KiB: the 64-row tile (24.3 KiB) fits, the 128-row one (44.5 KiB) does not.
+  await expect(footprint.locator('tbody tr').nth(0).locator('td').last()).toHaveText('yes (32 KiB)');
+  await expect(footprint.locator('tbody tr').nth(1).locator('td').last()).toHaveText('no (32 KiB)');
+  await expect(page.getByRole('group', { name: /^load_stage/ })).toContainText('fn load_stage');
+  const measured = page.getByRole('table', { name: /^Causal prefill of 1 × 128 tokens/ });
+  const rows = measured.locator('tbody tr');
+  await expect(rows).toHaveCount(4);
+  for (const n of [0, 1]) await expect(rows.nth(n).locator('td').last()).toHaveText('yes');
+  for (const n of [2, 3]) await expect(rows.nth(n).locator('td').nth(2)).toHaveText('does not fit this GPU');
+  // A longer prompt re-runs the traffic table only.
+  await page.getByRole('slider', { name: 'prompt tokens' }).fill('4096');
+  await expect(page.getByRole('table', { name: /^A prefill of 4096 tokens/ })).toBeVisible();
+  await allCellsRan(page);
+});
+
 /** Runs axe on the page as it is now; serious and critical violations are listed with their elements. */
 async function seriousViolations(page: Page): Promise<string[]> {
   const { violations } = await new AxeBuilder({ page }).analyze();
@@ -359,7 +385,7 @@ test('accessibility: the lessons index and each lesson have no serious or critic
   await expect(page.getByRole('link', { name: 'Sparse attention and block-sparse matrices' })).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);
 
-  for (const lesson of [LESSON, LESSON_2, LESSON_3, LESSON_4, LESSON_5, LESSON_6, LESSON_7]) {
+  for (const lesson of [LESSON, LESSON_2, LESSON_3, LESSON_4, LESSON_5, LESSON_6, LESSON_7, LESSON_8]) {
     await page.goto(lesson);
     await allCellsRan(page);
     // Exercises (with their Monaco editors) and every cell's output are on the page when scanned.

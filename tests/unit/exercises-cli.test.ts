@@ -28,11 +28,12 @@ describe('attn-lab, end to end', () => {
       { id: '05-speculative-decoding/01-tree-parents', title: 'Parent pointers of a token tree' },
       { id: '06-batch-scheduling/01-stall-free-batching', title: 'Sarathi-Serve: stall-free batching with chunked prefill' },
       { id: '07-evaluation/01-count-the-work', title: 'Count the work, and read a trace' },
+      { id: '08-memory-movement/01-tile-traffic', title: "Count a tile's traffic" },
     ]);
   });
 
-  test("grade: the exercises of lessons 2 to 5 and 7 written as answers, not variants, start fails and solution passes through the same code path", () => {
-    const exercises = [['lessons/02-sparse-attention/exercises', '01-fixed-pattern', 6], ['lessons/02-sparse-attention/exercises', '02-fill-bsr', 5], ['lessons/03-load-balancing/exercises', '01-cut-and-place', 5], ['lessons/04-paged-kv/exercises', '01-page-table', 4], ['lessons/05-speculative-decoding/exercises', '01-tree-parents', 4], ['lessons/07-evaluation/exercises', '01-count-the-work', 5]] as const;
+  test("grade: the exercises of lessons 2 to 5, 7 and 8 written as answers, not variants, start fails and solution passes through the same code path", () => {
+    const exercises = [['lessons/02-sparse-attention/exercises', '01-fixed-pattern', 6], ['lessons/02-sparse-attention/exercises', '02-fill-bsr', 5], ['lessons/03-load-balancing/exercises', '01-cut-and-place', 5], ['lessons/04-paged-kv/exercises', '01-page-table', 4], ['lessons/05-speculative-decoding/exercises', '01-tree-parents', 4], ['lessons/07-evaluation/exercises', '01-count-the-work', 5], ['lessons/08-memory-movement/exercises', '01-tile-traffic', 5]] as const;
     for (const [folder, name, cases] of exercises) {
       const start = attnLab('grade', name, `${folder}/${name}/start.ts`, '--backend', 'cpu');
       expect(start.code, start.stdout + start.stderr).toBe(1);

@@ -65,7 +65,7 @@ describe('the counting exercise of lesson 7 names the usual slips', () => {
     const report = await countTheWork(source(24576000, 4 * 128 * 32 * (512 * 512 + 1024 * 1024), 1450, 24), engine);
     const summaries = Object.fromEntries(report.cases.map((c) => [c.name, `${c.passed ? 'pass' : 'FAIL'}: ${c.summary}`]));
     expect(summaries).toEqual({
-      'bytes a decode reads': 'FAIL: `kvBytes` is 24,576,000, not the expected count: that is the keys alone; a decode reads the values too.',
+      'bytes a decode reads': 'FAIL: `kvBytes` is 24,576,000, not the expected count: that is the keys alone (or keys and values at 2 bytes a number; these are fp32); a decode reads the values too.',
       'FLOPs of a causal prefill': 'FAIL: `prefillFlops` is 21,474,836,480, not the expected count: that counts every query against every key; a causal query sees only the keys up to itself.',
       'time to first token': 'FAIL: `ttftMs` is 1,450, not the expected count: that is the first token’s time on the clock; TTFT counts from the request’s arrival.',
       'time per output token': 'FAIL: `tpotMs` is 24, not the expected count: that divides by the 5 tokens; 5 tokens have 4 gaps between them.',
@@ -74,5 +74,20 @@ describe('the counting exercise of lesson 7 names the usual slips', () => {
     const right = await countTheWork(source(49152000, 10750001152, 250, 30), engine);
     expect(right.cases.at(-1)!.summary).toMatch(/^The decode step took [\d.]+ ms \(wall time on CPU reference.*\): [\d.]+ GB\/s of keys and values\.$/);
     expect(right.passed).toBe(true);
+  });
+});
+
+describe('the tile-traffic exercise of lesson 8 names the usual slips', () => {
+  test('keys alone, one read per key, numbers for bytes and the 64-row traffic at 128 rows', async () => {
+    const { check: tileTraffic } = await import('../../lessons/08-memory-movement/exercises/01-tile-traffic/check.ts');
+    const source = 'export const tileBytes = 8192;\nexport const bytes64 = 8388608;\nexport const bytes128 = 16777216;\nexport const intensity128 = 32;\n';
+    const report = await tileTraffic(source, engine);
+    expect(Object.fromEntries(report.cases.map((c) => [c.name, c.summary]))).toEqual({
+      'one key tile': '`tileBytes` is 8,192, not the expected count: that counts numbers; an fp32 number is 4 bytes.',
+      'traffic at 64 rows': '`bytes64` is 8,388,608, not the expected count: that is the keys alone; each workgroup reads the values too.',
+      'traffic at 128 rows': '`bytes128` is 16,777,216, not the expected count: that is the traffic at 64 rows; with twice the rows there are half the workgroups.',
+      'intensity at 128 rows': '`intensity128` is 32, not the expected count: that counts one of the two products (q·k or p·v); each is d multiply-adds.',
+      'your traffic, measured': expect.stringMatching(/^With your count that would be [\d.]+ GB\/s/),
+    });
   });
 });

@@ -11,46 +11,34 @@ import { check as pageTable } from '../../lessons/04-paged-kv/exercises/01-page-
 import { check as treeParents } from '../../lessons/05-speculative-decoding/exercises/01-tree-parents/check.ts';
 import { check as stallFree } from '../../lessons/06-batch-scheduling/exercises/01-stall-free-batching/check.ts';
 import { check as countTheWork } from '../../lessons/07-evaluation/exercises/01-count-the-work/check.ts';
+import { check as tileTraffic } from '../../lessons/08-memory-movement/exercises/01-tile-traffic/check.ts';
 
 const engine = await createEngine({ backend: 'cpu' });
 
 describe('every exercise', () => {
-  test("lesson 1 has its three exercises, each graded by its folder's check.ts", () => {
-    expect(EXERCISES.map((e) => e.id)).toEqual(expect.arrayContaining(['01-jit-variants/01-soft-cap', '01-jit-variants/02-flash-sigmoid', '01-jit-variants/03-sliding-window-sink']));
-    expect(findExercise('01-soft-cap').check).toBe(softCap);
-    expect(findExercise('02-flash-sigmoid').check).toBe(flashSigmoid);
-    expect(findExercise('03-sliding-window-sink').check).toBe(slidingWindowSink);
+  /** Each lesson's exercises: the id, a short name `findExercise` takes, and the check its folder's check.ts exports. */
+  const byLesson = [
+    ['01-jit-variants/01-soft-cap', '01-soft-cap', softCap],
+    ['01-jit-variants/02-flash-sigmoid', '02-flash-sigmoid', flashSigmoid],
+    ['01-jit-variants/03-sliding-window-sink', '03-sliding-window-sink', slidingWindowSink],
+    ['02-sparse-attention/01-fixed-pattern', 'fixed-pattern', fixedPattern],
+    ['02-sparse-attention/02-fill-bsr', 'fill-bsr', fillBsr],
+    ['03-load-balancing/01-cut-and-place', 'cut-and-place', cutAndPlace],
+    ['04-paged-kv/01-page-table', 'page-table', pageTable],
+    ['05-speculative-decoding/01-tree-parents', 'tree-parents', treeParents],
+    ['06-batch-scheduling/01-stall-free-batching', 'stall-free-batching', stallFree],
+    ['07-evaluation/01-count-the-work', 'count-the-work', countTheWork],
+    ['08-memory-movement/01-tile-traffic', 'tile-traffic', tileTraffic],
+  ] as const;
+
+  test.each(byLesson)("%s is found (as '%s') and graded by its folder's check.ts", (id, key, check) => {
+    expect(EXERCISES.map((e) => e.id)).toContain(id);
+    expect(findExercise(key).id).toBe(id);
+    expect(findExercise(key).check).toBe(check);
   });
 
-  test("lesson 2 has its two exercises, each graded by its folder's check.ts", () => {
-    expect(EXERCISES.map((e) => e.id)).toEqual(expect.arrayContaining(['02-sparse-attention/01-fixed-pattern', '02-sparse-attention/02-fill-bsr']));
-    expect(findExercise('fixed-pattern').check).toBe(fixedPattern);
-    expect(findExercise('fill-bsr').check).toBe(fillBsr);
-  });
-
-  test("lesson 3 has its exercise, graded by its folder's check.ts", () => {
-    expect(EXERCISES.map((e) => e.id)).toContain('03-load-balancing/01-cut-and-place');
-    expect(findExercise('cut-and-place').check).toBe(cutAndPlace);
-  });
-
-  test("lesson 4 has its exercise, graded by its folder's check.ts", () => {
-    expect(EXERCISES.map((e) => e.id)).toContain('04-paged-kv/01-page-table');
-    expect(findExercise('page-table').check).toBe(pageTable);
-  });
-
-  test("lesson 5 has its exercise, graded by its folder's check.ts", () => {
-    expect(EXERCISES.map((e) => e.id)).toContain('05-speculative-decoding/01-tree-parents');
-    expect(findExercise('tree-parents').check).toBe(treeParents);
-  });
-
-  test("lesson 6 has its homework, graded by its folder's check.ts", () => {
-    expect(EXERCISES.map((e) => e.id)).toContain('06-batch-scheduling/01-stall-free-batching');
-    expect(findExercise('stall-free-batching').check).toBe(stallFree);
-  });
-
-  test("lesson 7 has its exercise, graded by its folder's check.ts", () => {
-    expect(EXERCISES.map((e) => e.id)).toContain('07-evaluation/01-count-the-work');
-    expect(findExercise('count-the-work').check).toBe(countTheWork);
+  test('every exercise folder is in that list', () => {
+    expect(EXERCISES.map((e) => e.id).sort()).toEqual(byLesson.map(([id]) => id).sort());
   });
 
   for (const exercise of EXERCISES) {
