@@ -4,7 +4,7 @@ import { acquireDevice, type AcquiredDevice } from './gpu/device.ts';
 import { measureReadBandwidth } from './gpu/bandwidth.ts';
 import { canDecode, DecodeAttentionKernel, subgroupLanes } from './gpu/decode-attention.ts';
 import { autoPrefillPlan, DECODE_CONCURRENCY, decodePlanDevice, DEFAULT_PLAN_WORKGROUPS, prefillPlanModel } from './plan/models.ts';
-import { plainAttention, RaggedAttentionKernel } from './gpu/ragged-attention.ts';
+import { plainAttention, RaggedAttentionKernel, tiledWorkgroupBytes } from './gpu/ragged-attention.ts';
 import { PipelineCache, type PipelineStats } from './gpu/pipelines.ts';
 import type { RepeatOptions } from './gpu/dispatch.ts';
 import { referenceAttention } from './reference/attention.ts';
@@ -70,6 +70,12 @@ export interface Engine {
    * memory-bound kernel's bytes per second are compared with. WebGPU with timestamp queries only.
    */
   readBandwidth(options?: { bytes?: number; runs?: number; warmupMs?: number }): Promise<number>;
+  /**
+   * Query rows per workgroup of the register-tiled prefill kernel (head size 128; a batch averaging
+   * fewer than 128 queries per request runs 64); undefined on the CPU, or where the GPU runs the
+   * simpler kernel for lack of workgroup memory.
+   */
+  readonly prefillTileRows?: 64 | 128;
   /** Pipeline cache counters (WebGPU only). */
   readonly pipelineStats?: PipelineStats;
   /** Set once the GPU device is lost; every later `run` rejects with this reason. */
@@ -92,7 +98,14 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     lostReason = info.message || info.reason || 'unknown reason';
   });
   const pipelines = new PipelineCache(device);
-  const ragged = new RaggedAttentionKernel(device, acquired.hasTimestamps, pipelines, options.tiledPrefill ?? true, options.prefillPrefetch ?? true, options.prefillTileRows);
+  let ragged: RaggedAttentionKernel;
+  try {
+    ragged = new RaggedAttentionKernel(device, acquired.hasTimestamps, pipelines, options.tiledPrefill ?? true, options.prefillPrefetch ?? true, options.prefillTileRows);
+  } catch (error) {
+    // A setting the device cannot run (prefillTileRows 128 without the memory): the device acquired here goes too.
+    if (!options.device) device.destroy();
+    throw error;
+  }
   const lanes = options.subgroups === false ? undefined : subgroupLanes(device, options.decodeLanes);
   const decode = new DecodeAttentionKernel(device, acquired.hasTimestamps, pipelines, { lanes, heads: options.decodeHeads, keysInFlight: options.decodeKeysInFlight },
     decodePlanDevice(options.planWorkgroups ?? DEFAULT_PLAN_WORKGROUPS, options.planConcurrency ?? DECODE_CONCURRENCY));
@@ -108,6 +121,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     run: (args) => execute(args),
     benchmark: (args, repeat) => execute(args, repeat),
     readBandwidth: (measure = {}) => measureReadBandwidth(device, measure.bytes, measure.runs, measure.warmupMs),
+    prefillTileRows: (options.tiledPrefill ?? true) && tiledWorkgroupBytes(64) <= device.limits.maxComputeWorkgroupStorageSize ? ragged.maxTileRows : undefined,
     destroy() {
       if (!options.device) device.destroy();
       retained.length = 0;

@@ -40,7 +40,7 @@ const LISTED: u32 = 0u;      // specialized
 const PREFETCH: u32 = 1u;    // specialized
 
 // Query rows per workgroup: 64 (128 threads, 24.3 KiB of workgroup memory) or 128 (256 threads,
-// 44.3 KiB: K and V tiles are read once for twice the rows, where the device has the memory).
+// 44.5 KiB: K and V tiles are read once for twice the rows, where the device has the memory).
 const TILE_Q: u32 = 64u;     // specialized
 const TILE_K: u32 = 64u;
 const CHUNK: u32 = 16u;

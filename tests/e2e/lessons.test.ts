@@ -361,6 +361,7 @@ test('lesson 8 runs every cell: tile traffic, the kernel\'s workgroup memory aga
   await expect(footprint.locator('tbody tr').nth(0).locator('td').last()).toHaveText('yes (32 KiB)');
   await expect(footprint.locator('tbody tr').nth(1).locator('td').last()).toHaveText('no (32 KiB)');
   await expect(page.getByRole('group', { name: /^load_stage/ })).toContainText('fn load_stage');
+  await expect(page.getByRole('group', { name: 'The stage loop (from the generated WGSL)' })).toContainText('workgroupBarrier();');
   const measured = page.getByRole('table', { name: /^Causal prefill of 1 × 128 tokens/ });
   const rows = measured.locator('tbody tr');
   await expect(rows).toHaveCount(4);

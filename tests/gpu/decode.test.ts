@@ -133,3 +133,11 @@ describe('the streaming-read reference', () => {
     await expect(cpu.readBandwidth()).rejects.toThrow('measuring bandwidth needs the WebGPU backend (timestamp queries)');
   });
 });
+
+describe('the prefill tile an engine runs', () => {
+  it('engine.prefillTileRows says 64 on SwiftShader (32 KiB of workgroup memory); asking for 128 there is refused with the bytes it needs', async () => {
+    expect(engine.prefillTileRows).toBe(64);
+    await expect(createEngine({ gpu: create([]), prefillTileRows: 128 })).rejects.toThrow(/^prefillTileRows 128 needs 45568 bytes of workgroup memory; this device has 32768$/);
+    expect((await createEngine({ backend: 'cpu' })).prefillTileRows).toBeUndefined();
+  });
+});

@@ -16,7 +16,7 @@ const answer = (learner: Submission, name: string) => learner.answers[name] as n
 
 
 const trafficSlips = (rows: number): [number, string][] => [
-  [traffic(rows) / 2, 'that is the keys alone; each workgroup reads the values too.'],
+  [traffic(rows) / 2, rows === 64 ? 'that is the keys alone (or the traffic at 128 rows); each of the 16 workgroups reads the keys and the values.' : 'that is the keys alone; each workgroup reads the values too.'],
   [L * 2 * HEAD_DIM * FP32, 'that reads every key and value once; each of the workgroups reads them all.'],
   [L * L * 2 * HEAD_DIM * FP32, 'that reads them once per query, as a kernel without tiles would; a workgroup reads them once for all its rows.'],
   [traffic(rows) / FP32, 'that counts numbers, not bytes: an fp32 number is 4 bytes.'],
@@ -37,23 +37,25 @@ export const check = defineCheck({
     ], `${L / 128} workgroups: half the traffic of 64-row tiles.`),
     answerCase('intensity at 128 rows', 'FLOPs per byte of keys and values.', 'intensity128', intensity(128), [
       [intensity(128) * 2, 'that counts the keys alone as bytes; the values are read too.'],
-      [intensity(128) / 2, 'that counts one of the two products (q·k or p·v); each is d multiply-adds.'],
-      [intensity(64), 'that is the intensity at 64 rows.'],
+      [intensity(128) / 2, 'that counts one of the two products (q·k or p·v), each d multiply-adds (or it is the intensity at 64 rows).'],
     ], `128 rows × 4 · ${HEAD_DIM} FLOPs over 2 · ${HEAD_DIM} · ${FP32} bytes.`),
     {
       name: 'your traffic, measured',
-      description: 'The prefill runs on your GPU (the CPU reference without WebGPU); your 64-row count over its time is the rate keys and values came from global memory.',
+      description: 'The prefill runs on your GPU (the CPU reference without WebGPU); your count for its tile size over its time is the rate keys and values came from global memory.',
       async grade(learner: Submission, _solution: Submission, engine: Engine): Promise<CaseResult> {
-        const bytes = answer(learner, 'bytes64');
-        const args = randomBatch({ qoLens: [L], kvLens: [L], numQoHeads: 1, numKvHeads: 1, headDim: HEAD_DIM, causal: false, seed: 83 });
+        // The tile this GPU runs (64 rows on the CPU reference, which has none), one workgroup per tile: no key split.
+        const rows = engine.prefillTileRows ?? 64;
+        const key = rows === 128 ? 'bytes128' : 'bytes64';
+        const bytes = answer(learner, key);
+        const args = { ...randomBatch({ qoLens: [L], kvLens: [L], numQoHeads: 1, numKvHeads: 1, headDim: HEAD_DIM, causal: false, seed: 83 }), plan: 'none' as const };
         const { ms, source } = await timeOnEngine(engine, args, { runs: 5, warmupMs: 20, runsPerSpan: onHardwareGpu(engine) ? 16 : 1 });
-        if (!(ms > 0)) return { passed: bytes === traffic(64), summary: 'The prefill ran too fast for this browser\u2019s timer to measure; the count is checked above.' };
+        if (!(ms > 0)) return { passed: bytes === traffic(rows), summary: 'The prefill ran too fast for this browser\u2019s timer to measure; the count is checked above.' };
         const rate = `${(bytes / (ms / 1e3) / 1e9).toFixed(2)} GB/s`;
         const clock = source === 'timestamp' ? 'GPU time' : 'wall time';
-        if (bytes !== traffic(64)) {
-          return { passed: false, summary: `With your count that would be ${rate} (${ms.toFixed(3)} ms, ${clock}); the rate is not right until the count is (see above).` };
+        if (bytes !== traffic(rows)) {
+          return { passed: false, summary: `With your \`${key}\` (this GPU runs ${rows}-row tiles) that would be ${rate} (${ms.toFixed(3)} ms, ${clock}); the rate is not right until the count is (see above).` };
         }
-        return { passed: true, summary: `The prefill took ${ms.toFixed(3)} ms (${clock} on ${engine.description}): with 64-row tiles, ${rate} of keys and values from global memory (the L2 cache serves some of the repeats).` };
+        return { passed: true, summary: `The prefill took ${ms.toFixed(3)} ms (${clock} on ${engine.description}): with ${rows}-row tiles, ${rate} of keys and values from global memory (the L2 cache serves some of the repeats).` };
       },
     },
   ],
