@@ -141,6 +141,10 @@ function readProgram(source: string, program: Node, wanted: string[], answers: R
       diagnostics.push(diagnostic(statement, 'This code runs on its own: it imports nothing (everything it needs is passed to it).'));
     }
     const declaration = statement.type === 'ExportNamedDeclaration' ? statement.declaration : undefined;
+    // `export { schedule }` (a list without a source) exports names declared elsewhere in the file.
+    if (statement.type === 'ExportNamedDeclaration' && !statement.declaration && !statement.source) {
+      for (const specifier of statement.specifiers as Node[]) exported.add(specifier.exported.name ?? specifier.exported.value);
+    }
     if (declaration?.type === 'FunctionDeclaration') exported.add(declaration.id.name);
     if (declaration?.type === 'VariableDeclaration') {
       for (const d of declaration.declarations as Node[]) {

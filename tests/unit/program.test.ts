@@ -27,6 +27,9 @@ function compiled(source: string): string {
 
 describe('learner programs', () => {
   test('strip their types, keep their line numbers and run a job in the sandbox with the same result as in the page', async () => {
+    // An export list works as well as an exported declaration.
+    const listed = await runProgram(compiled(PREFILL_FIRST.replace('export function', 'function') + 'export { schedule };\n'), 'simulate', args);
+    expect(listed.ok).toBe(true);
     const js = compileProgram(PREFILL_FIRST);
     expect(js.ok && js.js.split('\n').length).toBe(PREFILL_FIRST.split('\n').length);
     const result = await runProgram(compiled(PREFILL_FIRST), 'simulate', args);
@@ -89,5 +92,6 @@ describe('learner programs', () => {
     ]);
     expect(bad('export function schedul(state) {\n  return state;\n}\n')).toEqual(['4: Your code has no `export function schedule(...) { ... }`.']);
     expect(bad('function schedule(state) {\n  return state;\n}\n')).toHaveLength(1);
+    expect(bad('function schedule(state) {\n  return state;\n}\nexport { schedule };\n')).toEqual([]);
   });
 });
