@@ -4,7 +4,7 @@ import { acquireDevice, type AcquiredDevice } from './gpu/device.ts';
 import { measureReadBandwidth } from './gpu/bandwidth.ts';
 import { canDecode, DecodeAttentionKernel, subgroupLanes } from './gpu/decode-attention.ts';
 import { autoPrefillPlan, DECODE_CONCURRENCY, decodePlanDevice, DEFAULT_PLAN_WORKGROUPS, prefillPlanModel } from './plan/models.ts';
-import { plainAttention, RaggedAttentionKernel, tiledWorkgroupBytes } from './gpu/ragged-attention.ts';
+import { plainAttention, RaggedAttentionKernel } from './gpu/ragged-attention.ts';
 import { PipelineCache, type PipelineStats } from './gpu/pipelines.ts';
 import type { RepeatOptions } from './gpu/dispatch.ts';
 import { referenceAttention } from './reference/attention.ts';
@@ -121,7 +121,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     run: (args) => execute(args),
     benchmark: (args, repeat) => execute(args, repeat),
     readBandwidth: (measure = {}) => measureReadBandwidth(device, measure.bytes, measure.runs, measure.warmupMs),
-    prefillTileRows: (options.tiledPrefill ?? true) && tiledWorkgroupBytes(64) <= device.limits.maxComputeWorkgroupStorageSize ? ragged.maxTileRows : undefined,
+    prefillTileRows: ragged.runsTiled(128, plainAttention()) ? ragged.maxTileRows : undefined,
     destroy() {
       if (!options.device) device.destroy();
       retained.length = 0;
