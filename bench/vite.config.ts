@@ -9,7 +9,7 @@ export default defineConfig({
     target: 'node20',
     minify: false,
     rollupOptions: {
-      input: { attention: 'bench/attention.ts', calibrate: 'bench/calibrate.ts', formats: 'bench/formats.ts' },
+      input: { attention: 'bench/attention.ts', calibrate: 'bench/calibrate.ts', formats: 'bench/formats.ts', 'tensor-cores': 'bench/tensor-cores.ts' },
       external: ['webgpu'],
       output: { entryFileNames: '[name].mjs', format: 'es' },
     },
