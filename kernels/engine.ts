@@ -80,6 +80,8 @@ export interface Engine {
   readonly pipelineStats?: PipelineStats;
   /** Set once the GPU device is lost; every later `run` rejects with this reason. */
   readonly lostReason: string | undefined;
+  /** Resolves with `lostReason` when the GPU device is lost (`destroy` loses it too); never on the CPU. */
+  readonly lost: Promise<string>;
   destroy(): void;
 }
 
@@ -94,9 +96,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   // The engine holds the adapter and GPU instance for its lifetime (see AcquiredDevice).
   const retained: unknown[] = [acquired.adapter, acquired.gpu, options.gpu];
   let lostReason: string | undefined;
-  device.lost.then((info) => {
-    lostReason = info.message || info.reason || 'unknown reason';
-  });
+  const lost = device.lost.then((info) => (lostReason = info.message || info.reason || 'unknown reason'));
   const pipelines = new PipelineCache(device);
   let ragged: RaggedAttentionKernel;
   try {
@@ -118,6 +118,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     get lostReason() {
       return lostReason;
     },
+    lost,
     run: (args) => execute(args),
     benchmark: (args, repeat) => execute(args, repeat),
     readBandwidth: (measure = {}) => measureReadBandwidth(device, measure.bytes, measure.runs, measure.warmupMs),
@@ -169,6 +170,7 @@ function cpuEngine(): Engine {
     description: 'CPU reference (float64 accumulation)',
     hasTimestamps: false,
     lostReason: undefined,
+    lost: new Promise<string>(() => {}),
     async run(args) {
       const started = performance.now();
       const result = cpuAttention(args);

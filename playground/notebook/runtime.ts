@@ -40,6 +40,7 @@ export class NotebookRuntime {
   readonly #runtime: Runtime;
   readonly #states = new Map<string, CellState>();
   readonly #editors = new Map<string, Variable>();
+  readonly #builtins = new Map<string, Variable>();
   /** Which line defines each name (a cell's declaration, an editor, or a builtin: no line). */
   readonly #definedAt = new Map<string, number | undefined>();
   readonly #cancels = new Map<string, AbortController>();
@@ -50,10 +51,14 @@ export class NotebookRuntime {
 
   constructor(cells: Cell[], options: NotebookOptions = {}) {
     this.#onchange = options.onchange;
-    const builtins = Object.fromEntries(Object.entries(options.builtins ?? {}).map(([name, value]) => [name, () => value]));
-    for (const name of Object.keys(builtins)) this.#definedAt.set(name, undefined);
-    this.#runtime = new Runtime(builtins);
+    this.#runtime = new Runtime();
     const main = this.#runtime.module();
+    // The page's values are variables of the module rather than runtime builtins, so a page can
+    // replace one (`setBuiltin`) and the cells reading it re-run.
+    for (const [name, value] of Object.entries(options.builtins ?? {})) {
+      this.#definedAt.set(name, undefined);
+      this.#builtins.set(name, main.variable().define(name, [], () => value));
+    }
     const modules = options.modules ?? {};
     const load = (specifier: string) => {
       const loader = modules[specifier];
@@ -91,6 +96,13 @@ export class NotebookRuntime {
     const variable = this.#editors.get(name);
     if (!variable) throw new RangeError(`no editor named '${name}'`);
     variable.define(name, [], text);
+  }
+
+  /** Replaces a page value given in `builtins` (a new engine, say): every cell that reads it re-runs. */
+  setBuiltin(name: string, value: unknown) {
+    const variable = this.#builtins.get(name);
+    if (!variable) throw new RangeError(`no page value named '${name}'`);
+    variable.define(name, [], () => value);
   }
 
   /** Aborts the `signal` of a cell's current run. */

@@ -1,4 +1,4 @@
-import { createEngine, type Engine } from '#kernels/index.ts';
+import { createEngine, GpuError, type Engine } from '#kernels/index.ts';
 
 export interface AcquiredEngine {
   engine: Engine;
@@ -14,4 +14,101 @@ export async function acquireEngine(): Promise<AcquiredEngine> {
     const reason = error instanceof Error ? error.message : String(error);
     return { engine: await createEngine({ backend: 'cpu' }), fallbackReason: reason };
   }
+}
+
+/** What a page hears when its engine's GPU device was lost and another engine took over. */
+export interface EngineRecovery {
+  /** The engine now running (WebGPU on a new device, or the CPU reference if no GPU came back). */
+  acquired: AcquiredEngine;
+  /** Why the old device was lost, as the browser said. */
+  lostReason: string;
+}
+
+/**
+ * An engine that outlives its GPU device, for pages whose cells share one engine: once the device
+ * is lost (a driver reset, a GPU taken back from a background tab, a kernel the system stopped),
+ * it acquires a new engine (`acquire`) at once, and `onRecover` tells the page, which can run its
+ * cells again. Calls made meanwhile wait for the new engine. A call that was on the GPU when the
+ * device went still fails, naming the loss; running it again works. Its `lostReason` stays
+ * undefined and `lost` never resolves: a loss is recovered, not final. After `destroy`, every call
+ * fails.
+ */
+export function recoveringEngine(first: AcquiredEngine, onRecover?: (recovery: EngineRecovery) => void, acquire: () => Promise<AcquiredEngine> = acquireEngine): Engine {
+  let current = first;
+  let replacing: Promise<AcquiredEngine> | undefined;
+  let destroyed = false;
+
+  /** Starts a new engine in place of the lost one (once; again on the next call if it failed). */
+  function replace(lostReason: string): Promise<AcquiredEngine> {
+    replacing ??= acquire().then(
+      (next) => {
+        replacing = undefined;
+        if (destroyed) {
+          next.engine.destroy();
+          throw new GpuError('this engine was destroyed while a new GPU device was starting');
+        }
+        current.engine.destroy(); // its device is gone; this lets go of what the engine held
+        current = next;
+        watch(next.engine);
+        onRecover?.({ acquired: next, lostReason });
+        return next;
+      },
+      (error) => {
+        replacing = undefined;
+        throw error;
+      },
+    );
+    return replacing;
+  }
+
+  function watch(engine: Engine) {
+    engine.lost.then((lostReason) => {
+      // Not when destroyed by us: by `destroy`, or as the engine already replaced.
+      if (!destroyed && engine === current.engine) replace(lostReason).catch(() => {}); // the next call reports it
+    });
+  }
+  watch(first.engine);
+
+  async function live(): Promise<Engine> {
+    if (destroyed) throw new GpuError('this engine was destroyed (the page that made it is gone)');
+    const lostReason = current.engine.lostReason;
+    return lostReason === undefined && !replacing ? current.engine : (await replace(lostReason ?? 'unknown reason')).engine;
+  }
+
+  return {
+    get backend() {
+      return current.engine.backend;
+    },
+    get description() {
+      return current.engine.description;
+    },
+    get hasTimestamps() {
+      return current.engine.hasTimestamps;
+    },
+    get prefillTileRows() {
+      return current.engine.prefillTileRows;
+    },
+    get pipelineStats() {
+      return current.engine.pipelineStats;
+    },
+    lostReason: undefined,
+    lost: new Promise<string>(() => {}),
+    run: async (args) => (await live()).run(args),
+    benchmark: async (args, options) => (await live()).benchmark(args, options),
+    readBandwidth: async (options) => (await live()).readBandwidth(options),
+    destroy() {
+      destroyed = true;
+      current.engine.destroy();
+    },
+  };
+}
+
+/**
+ * `acquireEngine` for a page whose engine must survive device loss (`recoveringEngine`). The
+ * returned engine stays the same object; `onRecover` gets what the page's banner should now show.
+ */
+export async function acquireRecoveringEngine(onRecover: (shown: AcquiredEngine, lostReason: string) => void): Promise<AcquiredEngine> {
+  const first = await acquireEngine();
+  const engine: Engine = recoveringEngine(first, ({ acquired, lostReason }) => onRecover({ engine, fallbackReason: acquired.fallbackReason }, lostReason));
+  return { engine, fallbackReason: first.fallbackReason };
 }

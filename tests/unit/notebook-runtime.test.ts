@@ -26,6 +26,20 @@ async function until(check: () => boolean, what: string, ms = 2000) {
 }
 
 describe('NotebookRuntime', () => {
+  it('a page value replaced with setBuiltin re-runs the cells that read it, and only those', async () => {
+    const doc = lesson('```js\nconst got = await engine;\nruns.push("reader");\n```\n\n```js\ngot + "!"\n```\n\n```js\nruns.push("other"), "independent"\n```\n');
+    const runs: string[] = [];
+    const notebook = new NotebookRuntime(doc.cells, { builtins: { runs, engine: Promise.resolve('first') } });
+    await notebook.settled();
+    expect(stateOf(notebook, doc, 'got + "!"').value).toBe('first!');
+    notebook.setBuiltin('engine', Promise.resolve('second'));
+    await notebook.settled();
+    expect(stateOf(notebook, doc, 'got + "!"').value).toBe('second!');
+    expect(runs.sort()).toEqual(['other', 'reader', 'reader']);
+    expect(() => notebook.setBuiltin('nothing', 1)).toThrow(/no page value named 'nothing'/);
+    notebook.dispose();
+  });
+
   it('re-runs exactly the cells that read a changed value', async () => {
     const doc = lesson('```editor name=n lang=js\n3\n```\n\n```js\nconst x = Number(n) * 2;\nruns.push("x");\n```\n\n```js\nx + 1\n```\n\n```js\nruns.push("other"), "independent"\n```\n');
     const runs: string[] = [];
