@@ -1,3 +1,4 @@
+import { AttentionInputError } from '../errors.ts';
 import { causalVisible, checkAttentionArgs, kvData, kvRow, type BatchShape } from '../formats/batch.ts';
 import type { AttentionArgs, AttentionResult } from '../types.ts';
 import type { JsHooks, JsIdx, RangeReport } from '../variant/compile.ts';
@@ -6,9 +7,17 @@ import { resolveVariantInputs } from '../variant/inputs.ts';
 /**
  * The specification of attention: float64 accumulation, two passes (max, then sum), no tiling.
  * A variant's hooks run as the JS its compiler emitted from the same source as the WGSL.
- * Every GPU kernel is tested against this function.
+ * Every GPU kernel is tested against this function. It is dense attention: arguments that choose
+ * which blocks run (`bsr`, `formats`) are refused rather than ignored (`bsrAttention` and
+ * `composableAttention` are their references); `sharedPrefix` only says how to compute the same
+ * result, so it is read as dense.
  */
 export function referenceAttention(args: AttentionArgs): AttentionResult {
+  for (const name of ['bsr', 'formats'] as const) {
+    if (args[name] !== undefined) {
+      throw new AttentionInputError(name, `is set, but referenceAttention computes dense attention over every key; use ${name === 'bsr' ? 'bsrAttention(args, args.bsr)' : 'composableAttention(args, args.formats)'} (or an engine's run) for the blocks it lists, or leave it out for the dense result`);
+    }
+  }
   const spec = new ReferenceRun(args);
   const { totalQo, numQoHeads, headDim } = spec.shape;
   const o = new Float32Array(totalQo * numQoHeads * headDim);

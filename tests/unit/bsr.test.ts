@@ -240,4 +240,11 @@ describe('bsrAttention equals the dense masked reference', () => {
     expect(() => bsrLayoutFromArgs(args, 3, 2)).toThrow(/^bsr\.matrices\[0\]\.R: 3 does not divide the 2 query rows/);
     expect(() => bsrLayoutFromArgs(pageBatch(args, 4), 2, 2)).toThrow(/^bsr\.matrices\[0\]\.C: 2 is not a multiple of the page size 4/);
   });
+
+  it('the dense reference refuses bsr and formats instead of ignoring the blocks they list', () => {
+    const args = randomBatch({ qoLens: [4], kvLens: [4], numQoHeads: 1, numKvHeads: 1, headDim: 64, seed: 3 });
+    const layout = { R: 2, C: 2, heads: 'shared' as const, matrices: [bsrFromBlocks({ rows: 4, cols: 4, R: 2, C: 2, blocks: [{ row: 1, col: 0 }] })] };
+    expect(() => referenceAttention({ ...args, bsr: layout })).toThrow(/^bsr: is set, but referenceAttention computes dense attention.*bsrAttention\(args, args\.bsr\)/);
+    expect(() => referenceAttention({ ...args, formats: [layout] })).toThrow(/^formats: is set, .*composableAttention\(args, args\.formats\)/);
+  });
 });
