@@ -5,7 +5,7 @@ const TOLERANCE = 1e-5;
 
 test('runs attention on WebGPU (SwiftShader) and matches the CPU reference', async ({ page }) => {
   await page.goto('/playground');
-  await expect(page.getByTestId('status')).toContainText('Running on your GPU');
+  await expect(page.getByTestId('status')).toContainText('Running on your GPU', { timeout: 30_000 });
   await page.getByRole('button', { name: 'Decode, GQA 8:2' }).click();
   await page.getByRole('button', { name: 'Run attention' }).click();
   await expect(page.getByTestId('backend')).toHaveText('webgpu');
@@ -22,7 +22,7 @@ test('runs attention on WebGPU (SwiftShader) and matches the CPU reference', asy
 
 test('reports a bad shape in words and keeps the form usable', async ({ page }) => {
   await page.goto('/playground');
-  await expect(page.getByTestId('status')).toContainText('Running on your GPU');
+  await expect(page.getByTestId('status')).toContainText('Running on your GPU', { timeout: 30_000 });
   // The page runs its first batch on load (seconds on SwiftShader, compiling the kernels): until it
   // ends the button reads "Running…", so wait for its result before editing the shape.
   await expect(page.getByTestId('backend')).toHaveText('webgpu', { timeout: 60_000 });
@@ -43,4 +43,31 @@ test('without WebGPU it shows a banner and runs the CPU reference', async ({ pag
   await expect(page.getByTestId('backend')).toHaveText('cpu');
   await expect(page.getByTestId('max-error')).toHaveAttribute('data-value', '0');
   await expect(page.getByTestId('timing')).toContainText('CPU reference wall clock');
+});
+
+test('an edited variant is kept in this browser: a reload runs it, Reset brings the built-in back', async ({ page }) => {
+  await page.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+  });
+  await page.goto('/playground');
+  await expect(page.getByTestId('backend')).toHaveText('cpu');
+  const editor = page.getByRole('group', { name: 'Variant source' });
+  await editor.locator('.view-lines').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText('export function logitsTransform(logit: number, idx: Idx): number { return logit * 0.5; }');
+  await expect(page.getByTestId('variant-saved')).toHaveText('Your edit is saved in this browser.');
+  await expect(page.getByRole('group', { name: 'Generated WGSL' })).toContainText('fn logits_transform', { timeout: 10_000 });
+
+  await page.reload();
+  await expect(page.getByTestId('backend')).toHaveText('cpu');
+  await expect(editor.locator('.view-lines')).toContainText('return logit * 0.5;');
+  await expect(page.getByRole('group', { name: 'Generated WGSL' })).toContainText('fn logits_transform');
+  await expect(page.getByTestId('variant-saved')).toBeVisible();
+  await expect(page.getByTestId('max-error')).toHaveAttribute('data-value', '0');
+
+  await page.getByRole('button', { name: 'Reset to the built-in source' }).click();
+  await expect(editor.locator('.view-lines')).toContainText('Causal: each query sees the keys');
+  await expect(page.getByTestId('variant-saved')).toHaveCount(0);
+  await page.reload();
+  await expect(editor.locator('.view-lines')).toContainText('Causal: each query sees the keys');
 });

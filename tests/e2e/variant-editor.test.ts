@@ -16,7 +16,7 @@ export function logitsTransform(logit: number, idx: Idx): number {
 
 test('a FlashSigmoid typed into Monaco compiles, runs on the GPU and matches the reference', async ({ page }) => {
   await page.goto('/playground');
-  await expect(page.getByTestId('status')).toContainText('Running on your GPU');
+  await expect(page.getByTestId('status')).toContainText('Running on your GPU', { timeout: 30_000 });
   // Wait for the page's first run (the default variant), so the result checked below is FlashSigmoid's.
   await expect(page.getByTestId('backend')).toHaveText('webgpu', { timeout: 60_000 });
   await expect(page.getByTestId('editor-typescript').locator('.monaco-editor')).toBeVisible();
@@ -48,7 +48,7 @@ test('a syntax error gets a marker on the line where it is', async ({ page }) =>
 
 test('picking a built-in shows its WGSL and var sliders; moving a slider re-runs from the pipeline cache', async ({ page }) => {
   await page.goto('/playground');
-  await expect(page.getByTestId('status')).toContainText('Running on your GPU');
+  await expect(page.getByTestId('status')).toContainText('Running on your GPU', { timeout: 30_000 });
   // The page runs its first batch on load (seconds on SwiftShader): wait for it, so the results
   // checked below are the soft-cap run's and not that one's.
   await expect(page.getByTestId('backend')).toHaveText('webgpu', { timeout: 60_000 });
