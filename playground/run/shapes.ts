@@ -50,3 +50,40 @@ export function settingsProblem(s: ShapeSettings): string | undefined {
   }
   return undefined;
 }
+
+/** The playground's settings as a share link's inputs (the form's field names). */
+export function shapeInputs(s: ShapeSettings): Record<string, number | boolean | string> {
+  return { qoLens: s.qoLens.join(', '), kvLens: s.kvLens.join(', '), numQoHeads: s.numQoHeads, numKvHeads: s.numKvHeads, headDim: s.headDim, pageSize: s.pageSize, causal: s.causal, seed: s.seed };
+}
+
+/**
+ * Settings from a share link's inputs, over `base` for the fields the link leaves out; an error
+ * sentence for a value the form could not hold (the link is refused whole, nothing applied).
+ * Inputs that are not settings (a variant's `var-…`) are left to the caller.
+ */
+export function shapeFromInputs(inputs: Record<string, number | boolean | string>, base: ShapeSettings): ShapeSettings | string {
+  const s: ShapeSettings = structuredClone(base);
+  for (const field of ['qoLens', 'kvLens'] as const) {
+    if (inputs[field] === undefined) continue;
+    const lengths = parseLengths(String(inputs[field]), field === 'qoLens' ? 'Query lengths' : 'KV lengths');
+    if (typeof lengths === 'string') return lengths;
+    s[field] = lengths;
+  }
+  const whole = (field: 'numQoHeads' | 'numKvHeads' | 'seed' | 'pageSize' | 'headDim', min: number, max: number, allowed?: number[]) => {
+    const value = inputs[field];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max || (allowed && !allowed.includes(value))) {
+      return `${field} is ${JSON.stringify(value)}; the playground takes ${allowed ? allowed.join(', ') : `a whole number from ${min} to ${max}`}`;
+    }
+    (s as unknown as Record<string, number>)[field] = value;
+    return undefined;
+  };
+  const problem =
+    whole('numQoHeads', 1, 32) ?? whole('numKvHeads', 1, 32) ?? whole('headDim', 64, 128, [64, 128]) ?? whole('pageSize', 0, 64, [0, 1, 4, 16, 64]) ?? whole('seed', 1, 2 ** 31 - 1);
+  if (problem) return problem;
+  if (inputs.causal !== undefined) {
+    if (typeof inputs.causal !== 'boolean') return `causal is ${JSON.stringify(inputs.causal)}; the playground takes true or false`;
+    s.causal = inputs.causal;
+  }
+  return settingsProblem(s) ?? s;
+}

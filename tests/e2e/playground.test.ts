@@ -18,6 +18,8 @@ test('runs attention on WebGPU (SwiftShader) and matches the CPU reference', asy
   await expect(page.getByRole('figure', { name: /^Attention weights, request 0, head 0/ })).toBeVisible();
   await page.getByRole('button', { name: 'Median of 10 runs' }).click();
   await expect(page.getByTestId('median-timing')).toContainText(/median \d+\.\d{3} ms of 10 runs · [\d.]+ GB\/s/, { timeout: 60_000 });
+  // Beside it, the same ratio the benchmarks report: bandwidth against this GPU's streaming read.
+  await expect(page.getByTestId('bandwidth-ratio')).toContainText(/^\d+\.\d{2} of this GPU's streaming read \([\d.]+ GB\/s, measured here\)/, { timeout: 60_000 });
 });
 
 test('reports a bad shape in words and keeps the form usable', async ({ page }) => {
@@ -70,4 +72,46 @@ test('an edited variant is kept in this browser: a reload runs it, Reset brings 
   await expect(page.getByTestId('variant-saved')).toHaveCount(0);
   await page.reload();
   await expect(editor.locator('.view-lines')).toContainText('Causal: each query sees the keys');
+});
+
+test('a share link carries the variant, its vars and the batch; it runs only once accepted, and a bad one changes nothing', async ({ page, context }) => {
+  await page.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+  });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.goto('/playground');
+  await expect(page.getByTestId('backend')).toHaveText('cpu');
+  await page.getByRole('combobox', { name: 'Start from' }).selectOption({ label: 'Logits soft-capping (Gemma 2, Grok)' });
+  await page.getByLabel('KV lengths per request').fill('100, 50');
+  await page.locator('input[name="var-cap"]').fill('12');
+  await page.getByRole('button', { name: 'Copy share link' }).click();
+  const link = await page.getByTestId('share-link').inputValue();
+  expect(link).toMatch(/\/playground#share=/);
+
+  // Another learner opens it: nothing of it runs until they accept.
+  const other = await context.newPage();
+  await other.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+  });
+  await other.goto(link);
+  const banner = other.getByTestId('shared-link');
+  await expect(banner).toContainText('This link carries code for the playground. None of it has run.');
+  await expect(banner).toContainText('kvLens = 100, 50');
+  await expect(banner).toContainText('var-cap = 12');
+  await expect(other.getByLabel('KV lengths per request')).toHaveValue('128, 96');
+  await other.getByRole('button', { name: 'Use this code and run it' }).click();
+  await expect(banner).toHaveCount(0);
+  expect(other.url()).not.toContain('#share=');
+  await expect(other.getByLabel('KV lengths per request')).toHaveValue('100, 50');
+  await expect(other.getByRole('group', { name: 'Generated WGSL' })).toContainText('tanh');
+  await expect(other.locator('input[name="var-cap"]')).toHaveValue('12');
+  await expect(other.getByTestId('max-error')).toHaveAttribute('data-value', '0');
+
+  // A damaged link is refused in words, and the page keeps what it had.
+  await other.goto('/playground#share=garbage');
+  const refusal = other.locator('p.banner.error[role="alert"]');
+  await expect(refusal).toContainText('This share link is damaged');
+  await expect(refusal).toContainText('Your own code and settings are unchanged.');
+  await expect(other.getByLabel('KV lengths per request')).toHaveValue('100, 50');
+  await expect(other.locator('input[name="var-cap"]')).toHaveValue('12');
 });
