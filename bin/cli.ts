@@ -22,7 +22,8 @@ Options:
                       webgpu (fail without an adapter) or cpu (the float64 reference)
 
 <exercise> is an id (01-jit-variants/01-soft-cap), a folder (01-soft-cap) or a name (soft-cap).
-Exit status: 0 when every graded submission passes, 1 when one fails, 2 on a usage error.`;
+Exit status: 0 when every graded submission passes, 1 when one fails, 2 on a usage error,
+3 when grading itself failed (the engine or a check broke: the message says how).`;
 
 /** What the launcher does next: exit with `code`, or run again with the SwiftShader driver set up. */
 export type Outcome = { code: number } | { retryWithSwiftShader: true };
@@ -70,10 +71,21 @@ interface Graded {
   casesPassed: number;
   casesTotal: number;
   report: ExerciseReport;
+  /** Set when the file could not be read (its report holds why). */
+  unreadable?: true;
 }
 
 async function gradeFile(exercise: Exercise, file: string, engine: Engine): Promise<Graded> {
-  const report = await exercise.check(readFileSync(file, 'utf8'), engine);
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (error) {
+    // One unreadable submission (a broken link, a folder named .ts) fails alone; the rest are graded.
+    const message = `could not read this file: ${error instanceof Error ? error.message : String(error)}`;
+    const report: ExerciseReport = { passed: false, backend: engine.backend, tolerance: '', diagnostics: [{ line: 1, column: 1, endLine: 1, endColumn: 1, message }], cases: [] };
+    return { student: basename(file).replace(/\.[^.]+$/, ''), file, passed: false, casesPassed: 0, casesTotal: 0, report, unreadable: true };
+  }
+  const report = await exercise.check(source, engine);
   return {
     student: basename(file).replace(/\.[^.]+$/, ''),
     file,
@@ -89,7 +101,7 @@ function printGraded(graded: Graded, write: (line: string) => void, heading: boo
   if (heading) write(`\n${graded.student}`);
   for (const d of report.diagnostics) write(`  ${graded.file}:${d.line}:${d.column}: ${d.message}`);
   for (const c of report.cases) write(`  ${c.passed ? 'pass' : 'FAIL'}  ${c.name}: ${c.passed ? 'ok' : c.summary}`);
-  const verdict = report.diagnostics.length > 0 ? 'does not compile' : `${graded.casesPassed}/${graded.casesTotal} cases`;
+  const verdict = graded.unreadable ? 'not read' : report.diagnostics.length > 0 ? 'does not compile' : `${graded.casesPassed}/${graded.casesTotal} cases`;
   write(`${graded.passed ? 'PASS' : 'FAIL'}  ${graded.file} (${verdict})`);
 }
 
@@ -151,6 +163,8 @@ export async function main(args: string[], env: { swiftShaderAvailable: boolean 
       process.stderr.write(`attn-lab: ${error.message}\n\n${USAGE}\n`);
       return { code: 2 };
     }
-    throw error;
+    // Not the submissions' fault: a teacher must not read it as "a submission failed" (1).
+    process.stderr.write(`attn-lab: grading failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return { code: 3 };
   }
 }

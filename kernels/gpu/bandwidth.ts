@@ -9,7 +9,8 @@ import { runSteps } from './dispatch.ts';
  */
 export async function measureReadBandwidth(device: GPUDevice, bytes = 256 * 2 ** 20, runs = 10, warmupMs = 500): Promise<number> {
   if (!device.features.has('timestamp-query')) throw new GpuError('measuring bandwidth needs timestamp queries on this adapter');
-  const size = Math.min(bytes, device.limits.maxStorageBufferBindingSize) & ~15;
+  // Whole vec4s; not `& ~15`, which works in 32 bits and breaks at 2 GiB and more.
+  const size = Math.floor(Math.min(bytes, device.limits.maxStorageBufferBindingSize) / 16) * 16;
   const data = device.createBuffer({ label: 'stream read data', size, usage: GPUBufferUsage.STORAGE });
   const sink = device.createBuffer({ label: 'stream read sink', size: 16, usage: GPUBufferUsage.STORAGE });
   const module = device.createShaderModule({ label: 'stream_read', code: streamReadSource });

@@ -1,7 +1,8 @@
 /**
- * Fills the `const NAME: u32 = ...; // specialized` lines of a kernel template. The template
- * stays valid WGSL on its own (its defaults compile), and a missing or unknown name is an error
- * rather than a silently unspecialized kernel.
+ * Fills the `const NAME: u32 = ...; // specialized` lines of a kernel template. The lines keep
+ * WGSL syntax with a default value (an attention template still compiles only once the host has
+ * added its hooks and included pieces), and a missing or unknown name is an error rather than a
+ * silently unspecialized kernel.
  */
 export function specialize(template: string, label: string, values: Record<string, number>): string {
   const seen = new Set<string>();

@@ -1,8 +1,3 @@
-/**
- * A left-to-right layout of a tree given by parent pointers (-1: the root, which is implicit):
- * columns are depths, leaves take consecutive rows in depth-first order, and an inner node sits
- * midway between its first and last child.
- */
 /** How a drafted token fared in verification, or the token the target emitted itself. */
 export type NodeStatus = 'accepted' | 'rejected' | 'untried' | 'emitted';
 
@@ -18,6 +13,11 @@ export interface TreeLayout {
   depthMax: number;
 }
 
+/**
+ * A left-to-right layout of a tree given by parent pointers (-1: the root, which is implicit):
+ * columns are depths, leaves take consecutive rows in depth-first order, and an inner node sits
+ * midway between its first and last child.
+ */
 export function layoutTree(parents: readonly number[]): TreeLayout {
   const children: number[][] = parents.map(() => []);
   const rootChildren: number[] = [];

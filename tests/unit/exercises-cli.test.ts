@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -109,6 +109,14 @@ describe('attn-lab, end to end', () => {
     const text = attnLab('grade', '--all', passing, 'sliding-window-sink', '--backend', 'cpu');
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('1/1 submissions pass');
+
+    // A file that cannot be read fails alone, saying why; the class is still graded.
+    symlinkSync(join(passing, 'gone.txt'), join(passing, 'cy.ts'));
+    const broken = attnLab('grade', '--all', passing, 'sliding-window-sink', '--backend', 'cpu');
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toMatch(/cy\.ts:1:1: could not read this file: ENOENT/);
+    expect(broken.stdout).toMatch(/^FAIL {2}.*cy\.ts \(not read\)$/m);
+    expect(broken.stdout).toContain('1/2 submissions pass');
   });
 
   test('a usage error exits 2 and prints the usage', () => {
