@@ -66,6 +66,7 @@ test('lesson 1 runs every cell on the GPU, within tolerance of the reference', a
   await expect(sigmoid).toContainText('const USE_SOFTMAX: bool = false;');
   await expect(sigmoid).toContainText('withinTolerance: true');
   await expect(page.getByRole('figure', { name: /Softmax weights, request 0, head 0 \(cap 0\.5\)/ })).toBeVisible();
+  await expectAccessible(page);
 });
 
 test('a lost GPU device: the lesson says so, starts a new one and runs its cells there again', async ({ page }) => {
@@ -199,6 +200,7 @@ test('lesson 2 runs every cell: the mask, its BSR layout, block sizes, and densi
   await expect(page.getByRole('figure', { name: /^sliding window mask, 128 tokens/ })).toBeVisible({ timeout: 60_000 });
   await allCellsRan(page);
   await expect(cell(page, 'fractionKept')).toContainText('pattern: "sliding window"');
+  await expectAccessible(page);
 });
 
 const LESSON_3 = '/lessons/03-load-balancing';
@@ -240,6 +242,7 @@ test('lesson 3 runs every cell: plans drawn, states merged exactly, both plans a
   await expect(page.getByRole('table', { name: 'Naive and balanced plans on 32 workgroups (no plan can predict more than 1.00× here)' })).toBeVisible({ timeout: 60_000 });
   await allCellsRan(page);
   await expect(page.getByRole('table', { name: /^Naive and balanced plans/ }).locator('tbody tr').nth(1)).toContainText('whole request');
+  await expectAccessible(page);
 });
 
 test('without WebGPU lesson 3 draws the plans, says the CPU runs none, and runs cascade on the CPU reference', async ({ page }) => {
@@ -290,6 +293,7 @@ test('lesson 4 runs every cell: cache sizes, page layouts, the page table, paged
   // The embedded labs step: the block manager's first event allocates A.
   await page.getByRole('button', { name: 'Step 1 of 8' }).click();
   await expect(page.getByTestId('page-stats')).toContainText('3 of 24 pages in use');
+  await expectAccessible(page);
 });
 
 test('without WebGPU lesson 4 runs paged attention on the CPU reference, every layout equal to contiguous', async ({ page }) => {
@@ -322,6 +326,7 @@ test('lesson 5 runs every cell: expected tokens per pass, n-gram speculation, th
   await page.getByRole('slider', { name: 'k (draft tokens per step)' }).fill('1');
   await expect(chain).not.toContainText(`tokensPerStep: ${perStep}`);
   await allCellsRan(page);
+  await expectAccessible(page);
 });
 
 const LESSON_6 = '/lessons/06-batch-scheduling';
@@ -352,6 +357,7 @@ test('lesson 6 runs every cell: the iteration costs, two schedulers and their st
   await page.getByRole('combobox', { name: 'traffic' }).selectOption('ShareGPT-like lengths');
   await expect(budgets).not.toHaveText(before!);
   await allCellsRan(page);
+  await expectAccessible(page);
 });
 
 const LESSON_7 = '/lessons/07-evaluation';
@@ -382,6 +388,7 @@ test('lesson 7 runs every cell: intensities, utilization on this GPU against its
   await page.getByRole('slider', { name: 'TTFT target (ms)' }).fill('100');
   await expect.poll(async () => (await goodput())[10]).toBeLessThan(before[10]);
   await allCellsRan(page);
+  await expectAccessible(page);
 });
 
 test('lesson 7 without WebGPU: the CPU reference is timed, and the streaming read is said to be not measured', async ({ page }) => {
@@ -418,6 +425,7 @@ test('lesson 8 runs every cell: tile traffic, the kernel\'s workgroup memory aga
   await page.getByRole('slider', { name: 'prompt tokens' }).fill('4096');
   await expect(page.getByRole('table', { name: /^A prefill of 4096 tokens/ })).toBeVisible();
   await allCellsRan(page);
+  await expectAccessible(page);
 });
 
 /** Runs axe on the page as it is now; serious and critical violations are listed with their elements. */
@@ -434,14 +442,14 @@ test('accessibility: the lessons index has no serious or critical axe violations
   expect(await seriousViolations(page)).toEqual([]);
 });
 
-// One test per lesson: each runs all its cells first, and eight of them outlast one test's time on two cores.
-for (const lesson of [LESSON, LESSON_2, LESSON_3, LESSON_4, LESSON_5, LESSON_6, LESSON_7, LESSON_8]) {
-  test(`accessibility: ${lesson} has no serious or critical axe violations`, async ({ page }) => {
-    await page.goto(lesson);
-    await allCellsRan(page);
-    // Exercises (with their Monaco editors) and every cell's output are on the page when scanned.
-    await expect(page.locator('section[data-exercise][data-restored="true"]').first()).toBeVisible();
-    await expect(page.locator('section[data-exercise] .monaco-editor').first()).toBeVisible();
-    expect(await seriousViolations(page)).toEqual([]);
-  });
+/**
+ * No serious or critical axe violations on a lesson whose cells have all run, with its exercises
+ * (and their Monaco editors) on the page. Each lesson's run-every-cell test ends with it, so the
+ * scan costs no second run of the lesson's cells.
+ */
+async function expectAccessible(page: Page) {
+  await allCellsRan(page);
+  await expect(page.locator('section[data-exercise][data-restored="true"]').first()).toBeVisible();
+  await expect(page.locator('section[data-exercise] .monaco-editor').first()).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
 }
