@@ -37,6 +37,16 @@ interface Options {
 
 class UsageError extends Error {}
 
+/** `findExercise`, its RangeError (no such exercise, or several) a usage error. */
+function exerciseNamed(key: string): Exercise {
+  try {
+    return findExercise(key);
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 function parseOptions(args: string[]): Options {
   const options: Options = { json: false, all: false, backend: 'auto', positional: [] };
   for (let i = 0; i < args.length; i++) {
@@ -124,7 +134,7 @@ export async function main(args: string[], env: { swiftShaderAvailable: boolean 
       const [folder, exerciseKey] = rest;
       if (!folder || rest.length > 2) throw new UsageError('grade --all takes a folder and, optionally, an exercise');
       if (!statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${folder} is not a folder`);
-      exercise = findExercise(exerciseKey ?? basename(folder));
+      exercise = exerciseNamed(exerciseKey ?? basename(folder));
       files = readdirSync(folder)
         .filter((name) => name.endsWith('.ts'))
         .sort()
@@ -132,7 +142,7 @@ export async function main(args: string[], env: { swiftShaderAvailable: boolean 
       if (files.length === 0) throw new UsageError(`${folder} has no .ts submissions`);
     } else {
       if (rest.length !== 2) throw new UsageError('grade takes an exercise and a file (or --all and a folder)');
-      exercise = findExercise(rest[0]);
+      exercise = exerciseNamed(rest[0]);
       if (!statSync(rest[1], { throwIfNoEntry: false })?.isFile()) throw new UsageError(`${rest[1]} is not a file`);
       files = [rest[1]];
     }
@@ -148,7 +158,8 @@ export async function main(args: string[], env: { swiftShaderAvailable: boolean 
       }
       const passed = results.every((r) => r.passed);
       if (options.json) {
-        const { tolerance } = results[0].report;
+        // The first submission that was read: an unreadable one has no tolerance.
+        const tolerance = results.find((r) => !r.unreadable)?.report.tolerance ?? '';
         const gradebook = { exercise: exercise.id, backend: engine.backend, device: engine.description, tolerance, passed, submissions: results };
         out(JSON.stringify(gradebook, (_key, value) => (typeof value === 'number' && !Number.isFinite(value) ? String(value) : value), 2));
       } else if (options.all) {
@@ -159,7 +170,7 @@ export async function main(args: string[], env: { swiftShaderAvailable: boolean 
       engine.destroy();
     }
   } catch (error) {
-    if (error instanceof UsageError || error instanceof RangeError) {
+    if (error instanceof UsageError) {
       process.stderr.write(`attn-lab: ${error.message}\n\n${USAGE}\n`);
       return { code: 2 };
     }

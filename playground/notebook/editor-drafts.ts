@@ -32,18 +32,32 @@ export function loadEditorDrafts(storage: ProgressStorage, lesson: string, edito
 
 /**
  * Saves one editor's text (or forgets it when it is the lesson's `original` again). Returns why
- * it could not be saved (storage full or refused, the text too long), or undefined.
+ * it could not be saved (storage full or refused, the text too long), or undefined. An edit that
+ * cannot be saved also forgets the older one, so a reload never brings back text the learner has
+ * since changed.
  */
 export function saveEditorDraft(storage: ProgressStorage, lesson: string, name: string, text: string, original: string): string | undefined {
-  if (text.length > MAX_CODE_LENGTH) return `this editor holds ${text.length} characters; at most ${MAX_CODE_LENGTH} are saved`;
   const all = readAll(storage);
   const key = `${lesson}/${name}`;
+  const forget = () => {
+    delete all[key];
+    try {
+      storage.setItem(EDITOR_DRAFTS_KEY, JSON.stringify(all));
+    } catch {
+      // Refused again: nothing more to do; the caller reports the first refusal.
+    }
+  };
+  if (text.length > MAX_CODE_LENGTH) {
+    forget();
+    return `this editor holds ${text.length} characters; at most ${MAX_CODE_LENGTH} are saved`;
+  }
   if (text === original) delete all[key];
   else all[key] = text;
   try {
     storage.setItem(EDITOR_DRAFTS_KEY, JSON.stringify(all));
     return undefined;
   } catch (error) {
+    forget();
     return `the browser refused to save it (${error instanceof Error ? error.message : String(error)})`;
   }
 }

@@ -16,6 +16,10 @@ export async function acquireEngine(): Promise<AcquiredEngine> {
   }
 }
 
+/** Losses within `LOSS_WINDOW_MS` after which a recovering engine stops asking for a GPU. */
+export const MAX_LOSSES = 3;
+export const LOSS_WINDOW_MS = 60_000;
+
 /** What a page hears when its engine's GPU device was lost and another engine took over. */
 export interface EngineRecovery {
   /** The engine now running (WebGPU on a new device, or the CPU reference if no GPU came back). */
@@ -32,15 +36,38 @@ export interface EngineRecovery {
  * device went still fails, naming the loss; running it again works. Its `lostReason` stays
  * undefined and `lost` never resolves: a loss is recovered, not final. After `destroy`, every call
  * fails.
+ *
+ * A kernel that itself brings the device down (a runaway loop the system stops) would be run again
+ * on every new device: after `MAX_LOSSES` losses within `LOSS_WINDOW_MS` the engine carries on with
+ * `fallback` (the CPU reference) instead, and says why in its `fallbackReason`.
  */
-export function recoveringEngine(first: AcquiredEngine, onRecover?: (recovery: EngineRecovery) => void, acquire: () => Promise<AcquiredEngine> = acquireEngine): Engine {
+export function recoveringEngine(
+  first: AcquiredEngine,
+  onRecover?: (recovery: EngineRecovery) => void,
+  acquire: () => Promise<AcquiredEngine> = acquireEngine,
+  options: { fallback?: (reason: string) => Promise<AcquiredEngine>; now?: () => number } = {},
+): Engine {
+  const fallback = options.fallback ?? (async (reason: string) => ({ engine: await createEngine({ backend: 'cpu' }), fallbackReason: reason }));
+  const now = options.now ?? (() => performance.now());
   let current = first;
   let replacing: Promise<AcquiredEngine> | undefined;
   let destroyed = false;
+  /** When each device was lost (the engines counted so far: a retried start is not a new loss). */
+  const losses: number[] = [];
+  let counted: Engine | undefined;
 
   /** Starts a new engine in place of the lost one (once; again on the next call if it failed). */
   function replace(lostReason: string): Promise<AcquiredEngine> {
-    replacing ??= acquire().then(
+    if (counted !== current.engine) {
+      counted = current.engine;
+      losses.push(now());
+      while (losses[0] < now() - LOSS_WINDOW_MS) losses.shift();
+    }
+    const start = () =>
+      losses.length >= MAX_LOSSES
+        ? fallback(`the GPU device was lost ${losses.length} times within ${LOSS_WINDOW_MS / 1000} s, so the page stopped asking for a new one; reload to try the GPU again`)
+        : acquire();
+    replacing ??= start().then(
       (next) => {
         replacing = undefined;
         if (destroyed) {

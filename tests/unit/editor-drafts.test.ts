@@ -35,9 +35,15 @@ describe('editor drafts', () => {
     expect(loadEditorDrafts(storage, 'l', editors)).toEqual({ maskSource: 'mine' });
   });
 
-  it('says why an edit could not be saved: too long, or refused by the browser', () => {
-    expect(saveEditorDraft(memory(), 'l', 'maskSource', 'x'.repeat(MAX_CODE_LENGTH + 1), 'mask code')).toMatch(/at most 200000 are saved/);
-    const full = { getItem: () => null, setItem: () => { throw new DOMException('quota exceeded', 'QuotaExceededError'); } };
-    expect(saveEditorDraft(full, 'l', 'maskSource', 'mine', 'mask code')).toBe('the browser refused to save it (quota exceeded)');
+  it('says why an edit could not be saved, too long or refused by the browser, and forgets the older edit', () => {
+    const storage = memory();
+    saveEditorDraft(storage, 'l', 'maskSource', 'older', 'mask code');
+    expect(saveEditorDraft(storage, 'l', 'maskSource', 'x'.repeat(MAX_CODE_LENGTH + 1), 'mask code')).toMatch(/at most 200000 are saved/);
+    expect(loadEditorDrafts(storage, 'l', editors)).toEqual({});
+    // A quota that refuses the longer value but takes the smaller one without it.
+    const quota = memory(JSON.stringify({ 'l/maskSource': 'older' }));
+    const tight = { ...quota, setItem: (key: string, value: string) => { if (value.length > 30) throw new DOMException('quota exceeded', 'QuotaExceededError'); quota.setItem(key, value); } };
+    expect(saveEditorDraft(tight, 'l', 'maskSource', 'a much longer edit than fits', 'mask code')).toBe('the browser refused to save it (quota exceeded)');
+    expect(loadEditorDrafts(quota, 'l', editors)).toEqual({});
   });
 });

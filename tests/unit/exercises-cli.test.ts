@@ -13,7 +13,8 @@ function attnLab(...args: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-describe('attn-lab, end to end', () => {
+// Each test spawns the CLI (a Vite module runner, seconds to start on a loaded machine).
+describe('attn-lab, end to end', { timeout: 60_000 }, () => {
   test('list names every exercise', () => {
     const { code, stdout } = attnLab('list', '--json');
     expect(code).toBe(0);
@@ -43,7 +44,7 @@ describe('attn-lab, end to end', () => {
       expect(solution.stdout).toContain(`(${cases}/${cases} cases)`);
       if (name === '02-fill-bsr') expect(start.stdout).toContain('FAIL  blocks per block row (indptr): Block row 0 (queries 0–3) should store 1 block');
     }
-  }, 30_000);
+  }, 90_000);
 
   test('grade: a program exercise (a scheduler) runs the submission sandboxed; start fails, solution passes, a crash is a failure with its line', () => {
     const folder = 'lessons/06-batch-scheduling/exercises/01-stall-free-batching';
@@ -61,7 +62,7 @@ describe('attn-lab, end to end', () => {
     expect(crash.code).toBe(1);
     expect(crash.stdout).toContain("FAIL  no decode stalls: On a long prompt among decodes your scheduler failed: `schedule` threw TypeError: Cannot read properties of undefined (reading 'id') (line 2).");
     rmSync(dir, { recursive: true });
-  }, 30_000);
+  }, 90_000);
 
   test('grade: the start file fails with exit code 1, the solution passes with 0', () => {
     const start = attnLab('grade', 'flash-sigmoid', `${EXERCISES}/02-flash-sigmoid/start.ts`, '--backend', 'cpu');

@@ -135,3 +135,33 @@ describe('recoveringEngine', () => {
     expect(acquires).toBe(0);
   });
 });
+
+describe('recoveringEngine, repeated losses', () => {
+  it('after three losses within a minute carries on with the fallback (the CPU) and says why; losses further apart do not count', async () => {
+    let clock = 0;
+    const engines: ReturnType<typeof fakeEngine>[] = [fakeEngine('gpu-0')];
+    const heard: EngineRecovery[] = [];
+    let fallbacks = 0;
+    const engine = recoveringEngine(
+      { engine: engines[0].engine },
+      (r) => heard.push(r),
+      async () => {
+        engines.push(fakeEngine(`gpu-${engines.length}`));
+        return { engine: engines.at(-1)!.engine };
+      },
+      { now: () => clock, fallback: async (reason) => (fallbacks++, { engine: fakeEngine('cpu').engine, fallbackReason: reason }) },
+    );
+    // Two losses a minute apart, then two more within seconds: still the GPU (three in the window only at the next).
+    for (const at of [0, 61_000, 62_000]) {
+      clock = at;
+      engines.at(-1)!.lose('reset');
+      expect((await engine.run(args)).kernel).toBe(`gpu-${engines.length - 1}`);
+    }
+    expect(fallbacks).toBe(0);
+    clock = 63_000;
+    engines.at(-1)!.lose('reset');
+    expect((await engine.run(args)).kernel).toBe('cpu');
+    expect(fallbacks).toBe(1);
+    expect(heard.at(-1)!.acquired.fallbackReason).toBe('the GPU device was lost 3 times within 60 s, so the page stopped asking for a new one; reload to try the GPU again');
+  });
+});
