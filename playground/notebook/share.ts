@@ -97,6 +97,19 @@ export function forLesson(state: SharedState, known: { exercises: readonly strin
   return { state: next, ignored };
 }
 
+/**
+ * A `#share=` hash read for a page with these exercises and editors (`forLesson`): what it carries
+ * for the page and what it names that the page lacks, or why it cannot be used (damaged, or nothing
+ * for `place`, "this lesson" say).
+ */
+export function shareForPage(hash: string, known: { exercises: readonly string[]; editors: readonly string[] }, place: string): { ok: true; state: SharedState; ignored: string[] } | { ok: false; error: string } {
+  const decoded = decodeShare(hash);
+  if (!decoded.ok) return decoded;
+  const limited = forLesson(decoded.state, known);
+  if (isEmptyShare(limited.state)) return { ok: false, error: `This share link carries nothing for ${place}${limited.ignored.length ? ` (it names ${limited.ignored.join(', ')})` : ''}.` };
+  return { ok: true, ...limited };
+}
+
 /** True when the link carries nothing this lesson can use. */
 export function isEmptyShare(state: SharedState): boolean {
   return !state.exercises && !state.editors && (!state.inputs || Object.keys(state.inputs).length === 0);

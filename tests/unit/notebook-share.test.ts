@@ -1,6 +1,6 @@
 import LZString from 'lz-string';
 import { describe, expect, test } from 'vitest';
-import { decodeShare, encodeShare, forLesson, isEmptyShare, isShareHash } from '#playground/notebook/share.ts';
+import { decodeShare, encodeShare, forLesson, isEmptyShare, isShareHash, shareForPage } from '#playground/notebook/share.ts';
 
 const CODE = 'export const indptr = [0, 1, 3, 5, 5];\nexport const indices = [0, 0, 1, 0, 1];\n';
 const raw = (value: unknown) => `#share=${LZString.compressToEncodedURIComponent(JSON.stringify(value))}`;
@@ -38,5 +38,16 @@ describe('share links', () => {
     expect(state).toEqual({ exercises: { 'a/b': 'x' }, editors: { maskSource: 'm' }, inputs: { window: 3 } });
     expect(ignored).toEqual(['exercise c/d', 'editor other']);
     expect(isEmptyShare(forLesson({ exercises: { 'c/d': 'y' } }, { exercises: [], editors: [] }).state)).toBe(true);
+  });
+
+  test('shareForPage: what a link carries for the page, or why it cannot be used', () => {
+    const known = { exercises: [], editors: ['variant'] };
+    expect(shareForPage(encodeShare({ editors: { variant: 'v', other: 'o' }, inputs: { seed: 2 } }), known, 'the playground')).toEqual({
+      ok: true,
+      state: { editors: { variant: 'v' }, inputs: { seed: 2 } },
+      ignored: ['editor other'],
+    });
+    expect(shareForPage(encodeShare({ exercises: { 'a/b': 'x' } }), known, 'the playground')).toEqual({ ok: false, error: 'This share link carries nothing for the playground (it names exercise a/b).' });
+    expect(shareForPage('#share=garbage', known, 'this lesson')).toMatchObject({ ok: false, error: expect.stringContaining('This share link is damaged') });
   });
 });
