@@ -51,6 +51,18 @@ export interface ProgressStorage {
 
 export type Warn = (message: string) => void;
 
+/**
+ * This browser's localStorage, or undefined where there is none (prerendering) or the page may not
+ * use it (a sandboxed frame, storage turned off: reading the property throws).
+ */
+export function browserStorage(): Storage | undefined {
+  try {
+    return typeof localStorage === 'undefined' ? undefined : localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
 export function emptyProgress(): Progress {
   return { format: PROGRESS_FORMAT, version: PROGRESS_VERSION, exercises: {} };
 }
