@@ -139,3 +139,28 @@ export async function acquireRecoveringEngine(onRecover: (shown: AcquiredEngine,
   const engine: Engine = recoveringEngine(first, ({ acquired, lostReason }) => onRecover({ engine, fallbackReason: acquired.fallbackReason }, lostReason));
   return { engine, fallbackReason: first.fallbackReason };
 }
+
+/**
+ * A page's engine for its lifetime: starts `acquireRecoveringEngine` and returns the function that
+ * lets it go when the page goes (destroying the engine, or the one that arrives after). `ready`
+ * hears the engine once, `recovered` each device loss it got over, `failed` why not even the CPU
+ * engine could start.
+ */
+export function startPageEngine(on: {
+  ready: (acquired: AcquiredEngine) => void;
+  recovered: (shown: AcquiredEngine, lostReason: string) => void;
+  failed: (error: unknown) => void;
+}): () => void {
+  let destroyed = false;
+  let engine: Engine | undefined;
+  acquireRecoveringEngine(on.recovered).then((acquired) => {
+    // The page was left while the engine started: it is not needed.
+    if (destroyed) return acquired.engine.destroy();
+    engine = acquired.engine;
+    on.ready(acquired);
+  }, on.failed);
+  return () => {
+    destroyed = true;
+    engine?.destroy();
+  };
+}
